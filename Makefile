@@ -1,0 +1,51 @@
+# make        set everything up (idempotent): npm packages, the bundled CLI,
+#             the pause and exec-helper binaries, the default busybox image
+# make test   the whole suite, under Node and Deno (integration tests need root)
+# make bench  the start-up benchmark of issue #2, written to bench/results/
+
+CC ?= cc
+CFLAGS_STATIC := -static -Os -s -Wall -Wextra -Werror
+VERSION := $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
+SOURCES := $(shell find lib cmd -name '*.ts')
+
+all: node_modules/.package-lock.json node_modules/.bin/minipod build/pause build/minipod-init images/busybox/config.json
+
+# npm here may not run install scripts: deno's only copies its binary into
+# place, so do that ourselves.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	node -e 'require("deno/install_api.cjs").runInstall()'
+	@touch $@
+
+dist/minipod.mjs: build.mjs $(SOURCES) node_modules/.package-lock.json
+	node build.mjs
+	@chmod +x $@
+
+# npx looks in node_modules/.bin first: this makes `npx minipod` the bundle.
+node_modules/.bin/minipod: dist/minipod.mjs
+	ln -sf ../../dist/minipod.mjs $@
+
+build/pause: rootfs/pause/pause.c
+	@mkdir -p build
+	$(CC) $(CFLAGS_STATIC) -DVERSION='"$(VERSION)"' -o $@ $<
+
+build/minipod-init: rootfs/init/init.c
+	@mkdir -p build
+	$(CC) $(CFLAGS_STATIC) -o $@ $<
+
+images/busybox/config.json: rootfs/images/busybox.sh
+	sh rootfs/images/busybox.sh images/busybox
+
+test: all
+	sh test/run-all.sh
+
+bench: all
+	sh bench/start.sh
+
+check: all
+	npx tsc -p .
+
+clean:
+	rm -rf dist build images
+
+.PHONY: all test bench check clean

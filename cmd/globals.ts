@@ -1,0 +1,24 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RuntimeFiles } from '../lib/context.ts';
+
+/** What every verb gets from the options before it (`minipod --root DIR run ...`) and from the install. */
+export interface Globals {
+  /** Runtime state: one directory per pod. */
+  root: string;
+  /** The local image store: <images>/<name>/rootfs. */
+  images: string;
+  files: RuntimeFiles;
+}
+
+// Both the bundle (dist/minipod.mjs) and the sources (cmd/minipod.ts) sit one
+// level below the package root, where `make` puts build/ and images/.
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function globalsFrom(values: { root?: string; images?: string }, env: Record<string, string | undefined>): Globals {
+  return {
+    root: resolve(values.root ?? env.MINIPOD_ROOT ?? '/run/minipod'),
+    images: resolve(values.images ?? env.MINIPOD_IMAGES ?? join(packageRoot, 'images')),
+    files: { pause: join(packageRoot, 'build', 'pause'), init: join(packageRoot, 'build', 'minipod-init') },
+  };
+}

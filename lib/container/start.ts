@@ -1,0 +1,81 @@
+import type { RuntimeContext } from '../context.ts';
+import { applyRootfs } from '../rootfs/apply.ts';
+import { checkMountPoints } from '../rootfs/check.ts';
+import { planRootfs } from '../rootfs/plan.ts';
+import type { Sandbox } from '../sandbox/sandbox.ts';
+import type { ContainerPlan } from '../spec/plan-types.ts';
+import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../sys/constants.ts';
+import { EAGAIN } from '../sys/errno.ts';
+import { SyscallError } from '../sys/libc.ts';
+import type { Child } from '../sys/process.ts';
+
+export interface ContainerProcess {
+  readonly child: Child;
+  /** After the child exited: the exec helper's failure message, or null if it reached exec. */
+  takeStartError(): string | null;
+}
+
+/**
+ * Join order as youki keeps it: the pod's mount namespace last, because
+ * entering it resets the thread's root and working directory.
+ */
+function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
+  return sharePid ? ['net', 'ipc', 'uts', 'pid', 'mnt'] : ['net', 'ipc', 'uts', 'mnt'];
+}
+
+export function startContainer(
+  ctx: RuntimeContext,
+  sandbox: Sandbox,
+  pod: { sharePid: boolean; shmDir: string },
+  container: ContainerPlan,
+): ContainerProcess {
+  const { libc, spawner } = ctx.host;
+  checkMountPoints(container.rootfs);
+  const ops = planRootfs({ rootfs: container.rootfs, podShm: pod.shmDir });
+
+  const joined: [NamespaceKind, number, string][] = [];
+  const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC | O_NONBLOCK);
+  try {
+    for (const kind of joinedNamespaces(pod.sharePid)) {
+      const path = `/proc/${sandbox.pid}/ns/${kind}`;
+      joined.push([kind, libc.open(path, O_RDONLY | O_CLOEXEC), path]);
+    }
+    const child = ctx.threads.run(() => {
+      for (const [kind, fd, path] of joined) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
+      libc.unshare(CLONE_NEWNS | (pod.sharePid ? 0 : CLONE_NEWPID));
+      applyRootfs(libc, ops);
+      const helper = ['-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, '--'];
+      return spawner.spawn({ path: ctx.initExec, args: [...helper, ...container.argv], env: container.env, output: 'pipe' });
+    });
+    return {
+      child,
+      // The write end stays open in the runtime until the child is gone,
+      // because the helper opens it through /proc at a moment we do not know.
+      takeStartError() {
+        try {
+          return readAvailable(ctx, statusRead) || null;
+        } finally {
+          libc.close(statusRead);
+          libc.close(statusWrite);
+        }
+      },
+    };
+  } catch (err) {
+    libc.close(statusRead);
+    libc.close(statusWrite);
+    throw err;
+  } finally {
+    for (const [, fd] of joined) libc.close(fd);
+  }
+}
+
+function readAvailable(ctx: RuntimeContext, fd: number): string {
+  const buf = new Uint8Array(4096);
+  try {
+    const n = ctx.host.libc.read(fd, buf);
+    return new TextDecoder().decode(buf.subarray(0, n)).trim();
+  } catch (err) {
+    if (err instanceof SyscallError && err.errno === EAGAIN) return '';
+    throw err;
+  }
+}

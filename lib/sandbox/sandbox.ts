@@ -1,0 +1,43 @@
+import type { RuntimeContext } from '../context.ts';
+import { loopbackUp } from '../net/loopback.ts';
+import {
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC,
+} from '../sys/constants.ts';
+import type { Child } from '../sys/process.ts';
+
+export interface SandboxSpec {
+  hostname: string;
+  /** Directory on which the pod's /dev/shm tmpfs is mounted, inside the pod's mount namespace only. */
+  shmDir: string;
+}
+
+export interface Sandbox {
+  /** Host PID of the pause: /proc/<pid>/ns/* are the pod's namespaces. */
+  readonly pid: number;
+  readonly child: Child;
+}
+
+/** The namespaces the pause creates and every container joins (pid only with shareProcessNamespace). */
+export const SANDBOX_NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
+
+/**
+ * Start the pause in new namespaces. The pause always gets its own PID
+ * namespace and is PID 1 there, as with containerd: with
+ * shareProcessNamespace the containers join it and it reaps their orphans,
+ * and without it nothing of the host's process tree shows through it.
+ * The pod's mount namespace is a private copy of the host's that holds the
+ * pod's /dev/shm, so that tmpfs never appears on the host and disappears
+ * with the pod.
+ */
+export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
+  const { libc, spawner } = ctx.host;
+  const child = ctx.threads.run(() => {
+    libc.unshare(SANDBOX_NAMESPACES);
+    libc.mount(null, '/', null, MS_REC | MS_PRIVATE);
+    libc.mount('shm', spec.shmDir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+    libc.sethostname(spec.hostname);
+    loopbackUp(libc);
+    return spawner.spawn({ path: ctx.initExec, args: ['-d', '--', ctx.files.pause], env: {}, output: 'ignore' });
+  });
+  return { pid: child.pid, child };
+}

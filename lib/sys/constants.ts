@@ -1,0 +1,77 @@
+// Linux ABI numbers the runtime needs. Values are the kernel's (uapi headers),
+// identical on x86_64 and aarch64 unless a table below says otherwise.
+
+export const CLONE_FS = 0x00000200;
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_STRICTATIME = 0x1000000;
+
+export const MNT_DETACH = 0x2;
+
+export const O_RDONLY = 0;
+export const O_DIRECTORY = 0o200000;
+export const O_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = 0o4000;
+export const O_PATH = 0o10000000;
+
+export const S_IFCHR = 0o020000;
+
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
+export const SOCK_CLOEXEC = O_CLOEXEC;
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 0x1;
+export const IFF_RUNNING = 0x40;
+
+export const SIGKILL = 9;
+export const SIGTERM = 15;
+
+const SYSCALLS: Record<string, { pivot_root: number }> = {
+  x64: { pivot_root: 155 },
+  arm64: { pivot_root: 41 },
+};
+
+export function syscallNumbers(arch: string): { pivot_root: number } {
+  const numbers = SYSCALLS[arch];
+  if (!numbers) throw new Error(`minipod does not know the syscall numbers of ${arch}`);
+  return numbers;
+}
+
+export const NAMESPACE_FLAGS = {
+  mnt: CLONE_NEWNS,
+  uts: CLONE_NEWUTS,
+  ipc: CLONE_NEWIPC,
+  pid: CLONE_NEWPID,
+  net: CLONE_NEWNET,
+  cgroup: CLONE_NEWCGROUP,
+  user: CLONE_NEWUSER,
+} as const;
+
+export type NamespaceKind = keyof typeof NAMESPACE_FLAGS;
+
+const FLAG_NAMES: [number, string][] = Object.entries(NAMESPACE_FLAGS).map(([kind, flag]) => [
+  flag,
+  `CLONE_NEW${kind === 'mnt' ? 'NS' : kind.toUpperCase()}`,
+]);
+
+/** `CLONE_NEWNET|CLONE_NEWUTS` for error messages. */
+export function cloneFlagNames(flags: number): string {
+  const names = FLAG_NAMES.filter(([flag]) => flags & flag).map(([, name]) => name);
+  if (flags & CLONE_FS) names.unshift('CLONE_FS');
+  return names.join('|') || String(flags);
+}

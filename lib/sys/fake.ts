@@ -1,0 +1,105 @@
+import type { Host } from './host.ts';
+import { Libc, type RawLibc } from './libc.ts';
+import type { Child, ExitStatus, SpawnRequest, Spawner } from './process.ts';
+
+export type Call = [name: string, ...args: unknown[]];
+
+/**
+ * A libc that does nothing but record, as youki's test syscall does: the
+ * logic above lib/sys is tested by the exact sequence of calls it makes,
+ * and by telling one call to fail, without root.
+ */
+export class FakeLibc implements RawLibc {
+  readonly calls: Call[] = [];
+  private nextFd = 100;
+  private lastErrno = 0;
+  private failures: { name: string; errno: number; when: (args: unknown[]) => boolean }[] = [];
+
+  /** Make the next matching call fail with `errno`. */
+  failOn(name: string, errno: number, when: (args: unknown[]) => boolean = () => true): this {
+    this.failures.push({ name, errno, when });
+    return this;
+  }
+
+  /** The recorded calls by name only, for asserting an order. */
+  names(): string[] {
+    return this.calls.map(([name]) => name);
+  }
+
+  private call(name: string, args: unknown[], result = 0): number {
+    this.calls.push([name, ...args]);
+    const i = this.failures.findIndex((f) => f.name === name && f.when(args));
+    if (i >= 0) {
+      this.lastErrno = this.failures[i]!.errno;
+      this.failures.splice(i, 1);
+      return -1;
+    }
+    return result;
+  }
+
+  errno = () => this.lastErrno;
+  unshare = (flags: number) => this.call('unshare', [flags]);
+  setns = (fd: number, nstype: number) => this.call('setns', [fd, nstype]);
+  sethostname = (name: Uint8Array) => this.call('sethostname', [new TextDecoder().decode(name)]);
+  mount = (source: string | null, target: string, fstype: string | null, flags: number, data: string | null) =>
+    this.call('mount', [source, target, fstype, flags, data]);
+  umount2 = (target: string, flags: number) => this.call('umount2', [target, flags]);
+  pivotRoot = (newRoot: string, putOld: string) => this.call('pivot_root', [newRoot, putOld]);
+  chdir = (path: string) => this.call('chdir', [path]);
+  fchdir = (fd: number) => this.call('fchdir', [fd]);
+  chroot = (path: string) => this.call('chroot', [path]);
+  open = (path: string, flags: number) => this.call('open', [path, flags], this.nextFd++);
+  close = (fd: number) => this.call('close', [fd]);
+  pipe2 = (fds: Int32Array, flags: number) => {
+    fds[0] = this.nextFd++;
+    fds[1] = this.nextFd++;
+    return this.call('pipe2', [flags, fds[0], fds[1]]);
+  };
+  read = (fd: number) => this.call('read', [fd]);
+  mknod = (path: string, mode: number, dev: number) => this.call('mknod', [path, mode, dev]);
+  mkdir = (path: string, mode: number) => this.call('mkdir', [path, mode]);
+  chmod = (path: string, mode: number) => this.call('chmod', [path, mode]);
+  symlink = (target: string, path: string) => this.call('symlink', [target, path]);
+  kill = (pid: number, sig: number) => this.call('kill', [pid, sig]);
+  prctl = (option: number, arg2: number) => this.call('prctl', [option, arg2]);
+  socket = (domain: number, type: number, protocol: number) => this.call('socket', [domain, type, protocol], this.nextFd++);
+  ioctl = (fd: number, request: number) => this.call('ioctl', [fd, request]);
+}
+
+/** A spawner whose children exit when the test says so, or when signalled. */
+export class FakeSpawner implements Spawner {
+  readonly requests: SpawnRequest[] = [];
+  /** PIDs of children that ignore SIGTERM, as a shell that is PID 1 does. */
+  readonly ignoreTerm = new Set<number>();
+  private nextPid = 1000;
+  private exits = new Map<number, (status: ExitStatus) => void>();
+
+  spawn(request: SpawnRequest): Child {
+    this.requests.push(request);
+    const pid = this.nextPid++;
+    const exited = new Promise<ExitStatus>((resolve) => this.exits.set(pid, resolve));
+    return { pid, stdout: null, stderr: null, exited };
+  }
+
+  exit(pid: number, status: ExitStatus): void {
+    this.exits.get(pid)?.(status);
+  }
+
+  signal(pid: number, sig: number): void {
+    if (sig === 15 && this.ignoreTerm.has(pid)) return;
+    this.exit(pid, { code: null, signal: sig });
+  }
+}
+
+/** A whole fake host: kill() on a fake child ends it with that signal. */
+export function fakeHost(): { host: Host; libc: FakeLibc; spawner: FakeSpawner } {
+  const libc = new FakeLibc();
+  const spawner = new FakeSpawner();
+  const kill = libc.kill;
+  libc.kill = (pid, sig) => {
+    const result = kill(pid, sig);
+    if (result === 0) queueMicrotask(() => spawner.signal(pid, sig));
+    return result;
+  };
+  return { host: { runtime: 'node', libc: new Libc(libc), spawner, pid: 4242 }, libc, spawner };
+}

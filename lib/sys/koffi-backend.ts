@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+import { syscallNumbers } from './constants.ts';
+import type { RawLibc } from './libc.ts';
+
+// koffi rather than ffi-napi/ref-napi: those no longer compile against
+// Node 20's Node-API headers, while koffi ships prebuilt binaries in its
+// platform packages and needs no install script.
+type KoffiFn = (...args: unknown[]) => number;
+interface Koffi {
+  load(path: string): { func(signature: string): KoffiFn };
+  errno(): number;
+}
+
+export function koffiLibc(): RawLibc {
+  // Loaded through require so the bundle leaves koffi (a native addon) in node_modules.
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  const lib = koffi.load('libc.so.6');
+  const fn = (signature: string) => lib.func(signature);
+  const syscall = fn('long syscall(long number, ...)');
+  const prctl = fn('int prctl(int option, ...)');
+  const ioctl = fn('int ioctl(int fd, unsigned long request, ...)');
+  const { pivot_root } = syscallNumbers(process.arch);
+  const unshare = fn('int unshare(int flags)');
+  const setns = fn('int setns(int fd, int nstype)');
+  const sethostname = fn('int sethostname(const uint8_t *name, size_t len)');
+  const mount = fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
+  const umount2 = fn('int umount2(const char *target, int flags)');
+  const chdir = fn('int chdir(const char *path)');
+  const fchdir = fn('int fchdir(int fd)');
+  const chroot = fn('int chroot(const char *path)');
+  const open = fn('int open(const char *path, int flags, ...)');
+  const close = fn('int close(int fd)');
+  const pipe2 = fn('int pipe2(_Out_ int32_t *fds, int flags)');
+  const read = fn('intptr_t read(int fd, _Out_ uint8_t *buf, size_t count)');
+  const mknod = fn('int mknod(const char *path, uint32_t mode, uint64_t dev)');
+  const mkdir = fn('int mkdir(const char *path, uint32_t mode)');
+  const chmod = fn('int chmod(const char *path, uint32_t mode)');
+  const symlink = fn('int symlink(const char *target, const char *path)');
+  const kill = fn('int kill(int pid, int sig)');
+  const socket = fn('int socket(int domain, int type, int protocol)');
+
+  return {
+    errno: () => koffi.errno(),
+    unshare: (flags) => unshare(flags),
+    setns: (fd, nstype) => setns(fd, nstype),
+    sethostname: (name, len) => sethostname(name, len),
+    mount: (source, target, fstype, flags, data) => mount(source, target, fstype, flags, data),
+    umount2: (target, flags) => umount2(target, flags),
+    pivotRoot: (newRoot, putOld) => syscall(pivot_root, 'const char *', newRoot, 'const char *', putOld),
+    chdir: (path) => chdir(path),
+    fchdir: (fd) => fchdir(fd),
+    chroot: (path) => chroot(path),
+    open: (path, flags, mode) => open(path, flags, 'uint32_t', mode),
+    close: (fd) => close(fd),
+    pipe2: (fds, flags) => pipe2(fds, flags),
+    read: (fd, buf, count) => read(fd, buf, count),
+    mknod: (path, mode, dev) => mknod(path, mode, dev),
+    mkdir: (path, mode) => mkdir(path, mode),
+    chmod: (path, mode) => chmod(path, mode),
+    symlink: (target, path) => symlink(target, path),
+    kill: (pid, sig) => kill(pid, sig),
+    prctl: (option, arg2) => prctl(option, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0),
+    socket: (domain, type, protocol) => socket(domain, type, protocol),
+    ioctl: (fd, request, arg) => ioctl(fd, request, 'uint8_t *', arg),
+  };
+}

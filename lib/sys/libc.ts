@@ -1,0 +1,154 @@
+import { MinipodError } from '../errors.ts';
+import { cloneFlagNames, MNT_DETACH } from './constants.ts';
+import { errnoName } from './errno.ts';
+
+/**
+ * The raw C library as a backend exposes it: each call returns what the C
+ * function returns (-1 on failure) and `errno()` reads the thread's errno
+ * right after. koffi (Node), Deno.dlopen (Deno) and the recording fake
+ * (unit tests) implement this; nothing else in minipod talks to libc.
+ */
+export interface RawLibc {
+  errno(): number;
+  unshare(flags: number): number;
+  setns(fd: number, nstype: number): number;
+  sethostname(name: Uint8Array, len: number): number;
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
+  umount2(target: string, flags: number): number;
+  pivotRoot(newRoot: string, putOld: string): number;
+  chdir(path: string): number;
+  fchdir(fd: number): number;
+  chroot(path: string): number;
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  read(fd: number, buf: Uint8Array, count: number): number;
+  mknod(path: string, mode: number, dev: number): number;
+  mkdir(path: string, mode: number): number;
+  chmod(path: string, mode: number): number;
+  symlink(target: string, path: string): number;
+  kill(pid: number, sig: number): number;
+  prctl(option: number, arg2: number): number;
+  socket(domain: number, type: number, protocol: number): number;
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+}
+
+/** A failed system call: `setns(/proc/4242/ns/net, CLONE_NEWNET): EPERM`. */
+export class SyscallError extends MinipodError {
+  readonly call: string;
+  readonly errno: number;
+  readonly code: string;
+  constructor(call: string, args: string, errno: number) {
+    super(`${call}(${args}): ${errnoName(errno)}`);
+    this.call = call;
+    this.errno = errno;
+    this.code = errnoName(errno);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The checked libc every module above lib/sys uses: same calls, but a
+ * failure throws a SyscallError naming the call and its important argument.
+ */
+export class Libc {
+  constructor(readonly raw: RawLibc) {}
+
+  private check(result: number, call: string, args: string): number {
+    if (result < 0) throw new SyscallError(call, args, this.raw.errno());
+    return result;
+  }
+
+  unshare(flags: number): void {
+    this.check(this.raw.unshare(flags), 'unshare', cloneFlagNames(flags));
+  }
+
+  /** `what` names the file the fd was opened from, for the error message. */
+  setns(fd: number, nstype: number, what: string): void {
+    this.check(this.raw.setns(fd, nstype), 'setns', `${what}, ${cloneFlagNames(nstype)}`);
+  }
+
+  sethostname(name: string): void {
+    const bytes = encoder.encode(name);
+    this.check(this.raw.sethostname(bytes, bytes.length), 'sethostname', JSON.stringify(name));
+  }
+
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
+    const what = [source ?? 'none', target, fstype ?? 'none', `0x${flags.toString(16)}`];
+    if (data) what.push(data);
+    this.check(this.raw.mount(source, target, fstype, flags, data), 'mount', what.join(', '));
+  }
+
+  umount2(target: string, flags: number): void {
+    this.check(this.raw.umount2(target, flags), 'umount2', `${target}, ${flags === MNT_DETACH ? 'MNT_DETACH' : flags}`);
+  }
+
+  pivotRoot(newRoot: string, putOld: string): void {
+    this.check(this.raw.pivotRoot(newRoot, putOld), 'pivot_root', `${newRoot}, ${putOld}`);
+  }
+
+  chdir(path: string): void {
+    this.check(this.raw.chdir(path), 'chdir', path);
+  }
+
+  fchdir(fd: number, what: string): void {
+    this.check(this.raw.fchdir(fd), 'fchdir', what);
+  }
+
+  chroot(path: string): void {
+    this.check(this.raw.chroot(path), 'chroot', path);
+  }
+
+  open(path: string, flags: number, mode = 0): number {
+    return this.check(this.raw.open(path, flags, mode), 'open', path);
+  }
+
+  close(fd: number): void {
+    this.check(this.raw.close(fd), 'close', String(fd));
+  }
+
+  pipe2(flags: number): [read: number, write: number] {
+    const fds = new Int32Array(2);
+    this.check(this.raw.pipe2(fds, flags), 'pipe2', `0x${flags.toString(16)}`);
+    return [fds[0]!, fds[1]!];
+  }
+
+  read(fd: number, buf: Uint8Array): number {
+    return this.check(this.raw.read(fd, buf, buf.length), 'read', String(fd));
+  }
+
+  mknod(path: string, mode: number, major: number, minor: number): void {
+    // makedev() for the small numbers of the standard devices.
+    const dev = (major << 8) | minor;
+    this.check(this.raw.mknod(path, mode, dev), 'mknod', `${path}, ${major}:${minor}`);
+  }
+
+  mkdir(path: string, mode: number): void {
+    this.check(this.raw.mkdir(path, mode), 'mkdir', path);
+  }
+
+  chmod(path: string, mode: number): void {
+    this.check(this.raw.chmod(path, mode), 'chmod', `${path}, 0${mode.toString(8)}`);
+  }
+
+  symlink(target: string, path: string): void {
+    this.check(this.raw.symlink(target, path), 'symlink', `${target}, ${path}`);
+  }
+
+  kill(pid: number, sig: number): void {
+    this.check(this.raw.kill(pid, sig), 'kill', `${pid}, ${sig}`);
+  }
+
+  prctl(option: number, arg2: number): number {
+    return this.check(this.raw.prctl(option, arg2), 'prctl', `${option}, ${arg2}`);
+  }
+
+  socket(domain: number, type: number, protocol: number): number {
+    return this.check(this.raw.socket(domain, type, protocol), 'socket', `${domain}, ${type}, ${protocol}`);
+  }
+
+  ioctl(fd: number, request: number, arg: Uint8Array, what: string): void {
+    this.check(this.raw.ioctl(fd, request, arg), 'ioctl', `${what}, 0x${request.toString(16)}`);
+  }
+}

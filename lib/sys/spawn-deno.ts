@@ -1,0 +1,29 @@
+import { constants } from 'node:os';
+import { MinipodError } from '../errors.ts';
+import type { Child, Spawner } from './process.ts';
+
+const signalNumber = (name: string | null) =>
+  name === null ? null : ((constants.signals as Record<string, number>)[name] ?? null);
+
+export const denoSpawner: Spawner = {
+  spawn({ path, args, env, output }) {
+    const stdio = output === 'pipe' ? 'piped' : 'null';
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(path, { args, env, clearEnv: true, stdin: 'null', stdout: stdio, stderr: stdio }).spawn();
+    } catch (err) {
+      throw new MinipodError(`spawn ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const exited = child.status.then((s) => ({
+      code: s.signal === null ? s.code : null,
+      signal: signalNumber(s.signal),
+    }));
+    const piped = output === 'pipe';
+    return {
+      pid: child.pid,
+      stdout: piped ? child.stdout : null,
+      stderr: piped ? child.stderr : null,
+      exited,
+    } satisfies Child;
+  },
+};

@@ -1,0 +1,23 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { MinipodError } from '../errors.ts';
+import type { Child, ExitStatus, Spawner } from './process.ts';
+
+const signalNumber = (name: string | null) =>
+  name === null ? null : ((constants.signals as Record<string, number>)[name] ?? null);
+
+export const nodeSpawner: Spawner = {
+  spawn({ path, args, env, output }) {
+    // stdin is /dev/null (resolved in the child, so inside the container's root).
+    const child = spawn(path, args, { env, stdio: ['ignore', output, output] });
+    if (child.pid === undefined) {
+      // libuv reports exec failures asynchronously; the fork itself failed here.
+      child.on('error', () => {});
+      throw new MinipodError(`spawn ${path}: failed to start`);
+    }
+    const exited = new Promise<ExitStatus>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal: signalNumber(signal) })),
+    );
+    return { pid: child.pid, stdout: child.stdout, stderr: child.stderr, exited } satisfies Child;
+  },
+};

@@ -1,0 +1,21 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openContext } from '../../lib/context.ts';
+import { fakeHost } from '../../lib/sys/fake.ts';
+
+/** A runtime context over the recording fake; the binaries only need to exist. */
+export function fakeContext() {
+  const fake = fakeHost();
+  const ctx = openContext(fake.host, { pause: '/bin/sh', init: '/bin/sh' });
+  fake.libc.calls.length = 0;
+  return { ctx, ...fake };
+}
+
+/** A throw-away directory with what a rootfs needs for its mount points. */
+export function tempRootfs(): { rootfs: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'minipod-test-'));
+  const rootfs = join(dir, 'rootfs');
+  for (const d of ['proc', 'dev', 'sys']) mkdirSync(join(rootfs, d), { recursive: true });
+  return { rootfs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,81 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startContainer } from '../../../lib/container/start.ts';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
+import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
+import { fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
+
+const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) } };
+
+function plan(rootfs: string): ContainerPlan {
+  return { name: 'app', image: 'busybox', rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' };
+}
+
+const setnsTargets = (calls: unknown[][]) => calls.filter(([n]) => n === 'setns').map(([, , nstype]) => nstype);
+
+test('joins net, ipc, uts and the pod mount namespace, then gets its own mount and PID namespaces', () => {
+  const { ctx, libc, spawner } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs));
+    const opened = libc.calls.filter(([n]) => n === 'open').map(([, p]) => p);
+    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/proc/777/ns/mnt']);
+    const unshareAt = libc.names().indexOf('unshare');
+    assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS]);
+    assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS | CLONE_NEWPID]);
+    assert.ok(libc.names().indexOf('pivot_root') > unshareAt);
+    const [, , , statusWrite] = libc.calls.find(([n]) => n === 'pipe2')!;
+    const req = spawner.requests[0]!;
+    assert.is(req.path, ctx.initExec);
+    assert.equal(req.args, ['-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '--', 'sh', '-c', 'echo hi']);
+    assert.equal(req.env, { PATH: '/bin' });
+    assert.is(req.output, 'pipe');
+  } finally {
+    remove();
+  }
+});
+
+test('with shareProcessNamespace it joins the pause PID namespace instead of creating one', () => {
+  const { ctx, libc } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    startContainer(ctx, sandbox, { sharePid: true, shmDir: '/s' }, plan(rootfs));
+    const unshareAt = libc.names().indexOf('unshare');
+    assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWNS]);
+    assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS]);
+  } finally {
+    remove();
+  }
+});
+
+test('a failed pivot_root: the thread returns, no process, every descriptor closed', () => {
+  const { ctx, libc, spawner } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    libc.failOn('pivot_root', 22);
+    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /^pivot_root\(\., \.\): EINVAL$/);
+    assert.is(spawner.requests.length, 0);
+    const opened = libc.calls.filter(([n]) => n === 'open' || n === 'pipe2').length + 1; // pipe2 opens two
+    const closed = libc.names().filter((n) => n === 'close').length;
+    assert.is(closed, opened);
+    assert.equal(libc.names().slice(-7, -6), ['fchdir']);
+  } finally {
+    remove();
+  }
+});
+
+test('a rootfs whose /proc is a symlink is refused before any namespace work', async () => {
+  const { ctx, libc } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  const { rmdirSync, symlinkSync } = await import('node:fs');
+  try {
+    rmdirSync(`${rootfs}/proc`);
+    symlinkSync('/', `${rootfs}/proc`);
+    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /\/proc must be a directory, found a symlink/);
+    assert.equal(libc.calls, []);
+  } finally {
+    remove();
+  }
+});
+
+test.run();

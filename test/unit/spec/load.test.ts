@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MinipodError } from '../../../lib/errors.ts';
+import { loadManifest } from '../../../lib/spec/load.ts';
+
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/manifests');
+const fixture = (name: string): string => join(FIXTURES, name);
+
+const tmp = mkdtempSync(join(tmpdir(), 'minipod-load-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A manifest file written for one case. */
+function file(name: string, text: string): string {
+  const path = join(tmp, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function loadError(path: string): Promise<MinipodError> {
+  try {
+    await loadManifest(path);
+  } catch (err) {
+    assert.instance(err, MinipodError);
+    assert.is((err as MinipodError).exitCode, 125);
+    assert.not.match((err as Error).message, '\n');
+    return err as MinipodError;
+  }
+  throw assert.unreachable(`${path} loaded`);
+}
+
+const WEB = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web' },
+  spec: { containers: [{ name: 'httpd', image: 'busybox', command: ['httpd', '-f'] }] },
+};
+
+test('JSON by extension, with the absolute directory of the file', async () => {
+  assert.equal(await loadManifest(fixture('web.json')), { manifest: WEB, dir: FIXTURES });
+});
+
+test('JSON by its first character, whatever the extension', async () => {
+  const { manifest } = await loadManifest(file('web.yaml', `\n  ${JSON.stringify(WEB)}`));
+  assert.equal(manifest, WEB);
+});
+
+test('a relative path gives an absolute directory', async () => {
+  const path = file('pod.json', '{}');
+  assert.is((await loadManifest(relative(process.cwd(), path))).dir, tmp);
+});
+
+test('YAML read as Kubernetes reads it (YAML 1.1, timestamps as strings); a trailing --- is fine', async () => {
+  const { manifest } = await loadManifest(fixture('web.yaml'));
+  assert.equal(manifest, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      shareProcessNamespace: true,
+      restartPolicy: 'OnFailure',
+      containers: [{
+        name: 'httpd',
+        image: 'busybox',
+        command: ['httpd', '-f', '-p', '8080'],
+        ports: [{ containerPort: 8080 }],
+        env: [{ name: 'STARTED', value: '2024-05-01' }, { name: 'MODE', value: '0644' }],
+      }],
+    },
+  });
+});
+
+test('YAML: octal, merge keys, null documents skipped', async () => {
+  const path = file('misc.yaml', '--- ~\n---\nbase: &b {a: 1}\nmode: 0644\nmerged: {<<: *b, c: 2}\n');
+  assert.equal((await loadManifest(path)).manifest, { base: { a: 1 }, mode: 420, merged: { a: 1, c: 2 } });
+});
+
+const ERROR_CASES: [string, () => string, (path: string) => string][] = [
+  ['missing file', () => join(tmp, 'nope.yaml'), (p) => `open ${p}: no such file`],
+  ['a directory', () => tmp, (p) => `open ${p}: is a directory`],
+  ['YAML syntax error names line and column', () => fixture('bad-indent.yaml'),
+    (p) => `${p}: Flow map in block collection must be sufficiently indented and end with a } at line 5, column 1`],
+  ['YAML duplicate key', () => file('dup.yaml', 'kind: Pod\nkind: Job\n'), (p) => `${p}: Map keys must be unique at line 2, column 1`],
+  ['several YAML documents', () => fixture('two-pods.yaml'), (p) => `${p}: holds 2 YAML documents; minipod runs one Pod per file`],
+  ['an empty YAML file', () => file('empty.yaml', '# nothing yet\n'), (p) => `${p}: empty manifest`],
+  ['an alias bomb', () => fixture('alias-bomb.yaml'), (p) => `${p}: Excessive alias count indicates a resource exhaustion attack`],
+  ['an undefined alias', () => file('alias.yaml', 'a: *nowhere\n'),
+    (p) => `${p}: Unresolved alias (the anchor must be set before the alias): nowhere`],
+];
+
+for (const [name, path, expected] of ERROR_CASES) {
+  test(`error: ${name}`, async () => {
+    const p = path();
+    assert.is((await loadError(p)).message, expected(p));
+  });
+}
+
+// V8's wording differs between versions; the file, the line and the column do not.
+test('error: JSON syntax error names line and column, on one line', async () => {
+  const path = fixture('bad-comma.json');
+  const { message } = await loadError(path);
+  assert.ok(message.startsWith(`${path}: `) && message.endsWith(' at line 3, column 1'), message);
+});
+
+test('error: a JSON error that quotes the input stays on one line', async () => {
+  const path = file('quote.json', '{\n"a": }\n');
+  assert.ok((await loadError(path)).message.startsWith(`${path}: `));
+});
+
+test.run();

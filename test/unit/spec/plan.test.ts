@@ -1,0 +1,249 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MinipodError } from '../../../lib/errors.ts';
+import { expandVars, planPod } from '../../../lib/spec/plan.ts';
+import type { ContainerSpec, PodManifest } from '../../../lib/spec/validate.ts';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// <tmp>/images is the image store; <tmp>/pods holds the manifest and a rootfs
+// directory that path images name.
+const tmp = mkdtempSync(join(tmpdir(), 'minipod-plan-'));
+const imagesDir = join(tmp, 'images');
+const manifestDir = join(tmp, 'pods');
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function image(name: string, config?: unknown): void {
+  mkdirSync(join(imagesDir, name, 'rootfs'), { recursive: true });
+  if (config !== undefined) {
+    writeFileSync(join(imagesDir, name, 'config.json'), typeof config === 'string' ? config : JSON.stringify({ config }));
+  }
+}
+image('busybox', { Cmd: ['sh'], Env: [`PATH=${DEFAULT_PATH}`] });
+image('app', { Entrypoint: ['/entry'], Cmd: ['serve'], Env: ['A=image', 'PATH=/app/bin', 'FLAG'], WorkingDir: '/srv' });
+image('bare');
+image('tagged:1.0', { Entrypoint: null, Cmd: ['run'], Env: null });
+image('lib/nested', { Cmd: ['x'] });
+image('broken', '{"config": ');
+image('wrongtype', { Cmd: 'sh' });
+mkdirSync(join(manifestDir, 'rootfs'), { recursive: true });
+writeFileSync(join(manifestDir, 'file'), '');
+
+function pod(containers: Partial<ContainerSpec>[], spec: Partial<PodManifest['spec']> = {}, name = 'web'): PodManifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { ...spec, containers: containers.map((c, i) => ({ name: `c${i}`, image: 'busybox', ...c })) },
+  };
+}
+
+const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir });
+const container = (c: Partial<ContainerSpec>) => plan(pod([c])).containers[0]!;
+
+function planError(p: PodManifest): string {
+  try {
+    plan(p);
+  } catch (err) {
+    assert.instance(err, MinipodError);
+    return (err as Error).message;
+  }
+  throw assert.unreachable('planned');
+}
+
+test('pod defaults', () => {
+  const p = plan(pod([{}]));
+  assert.equal({ ...p, containers: undefined }, {
+    name: 'web',
+    namespace: 'default',
+    hostname: 'web',
+    sharePid: false,
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    containers: undefined,
+  });
+  assert.equal(p.containers, [{
+    name: 'c0',
+    image: 'busybox',
+    rootfs: join(imagesDir, 'busybox', 'rootfs'),
+    argv: ['sh'],
+    env: { PATH: DEFAULT_PATH, HOSTNAME: 'web' },
+    workingDir: '/',
+  }]);
+});
+
+test('pod fields given', () => {
+  const p = plan({
+    ...pod([{}], { hostname: 'box', shareProcessNamespace: true, restartPolicy: 'Never', terminationGracePeriodSeconds: 0 }),
+    metadata: { name: 'web', namespace: 'prod' },
+  });
+  assert.equal([p.namespace, p.hostname, p.sharePid, p.restartPolicy, p.terminationGracePeriodSeconds], ['prod', 'box', true, 'Never', 0]);
+  assert.is(p.containers[0]!.env.HOSTNAME, 'box');
+});
+
+const HOSTNAME_CASES: [string, string][] = [
+  ['a'.repeat(63), 'a'.repeat(63)],
+  ['a'.repeat(64), 'a'.repeat(63)],
+  [`${'a'.repeat(61)}.-b.c`, 'a'.repeat(61)],
+  [`${'a'.repeat(62)}-x`, 'a'.repeat(62)],
+];
+for (const [name, hostname] of HOSTNAME_CASES) {
+  test(`hostname from a ${name.length}-character pod name`, () => {
+    assert.is(plan(pod([{}], {}, name)).hostname, hostname);
+  });
+}
+
+const ARGV_CASES: [string, Partial<ContainerSpec>, string[]][] = [
+  ['neither: Entrypoint + Cmd', { image: 'app' }, ['/entry', 'serve']],
+  ['command: replaces both', { image: 'app', command: ['/bin/sh'] }, ['/bin/sh']],
+  ['command and args', { image: 'app', command: ['/bin/sh'], args: ['-c', 'true'] }, ['/bin/sh', '-c', 'true']],
+  ['args: Entrypoint + args', { image: 'app', args: ['--debug'] }, ['/entry', '--debug']],
+  ['empty command counts as none', { image: 'app', command: [], args: ['--debug'] }, ['/entry', '--debug']],
+  ['empty args counts as none', { image: 'app', args: [] }, ['/entry', 'serve']],
+  ['image with Cmd only', { image: 'busybox' }, ['sh']],
+  ['image with Cmd only, args given', { image: 'busybox', args: ['echo', 'hi'] }, ['echo', 'hi']],
+  ['path image: command needed', { image: './rootfs', command: ['/init'] }, ['/init']],
+];
+for (const [name, c, argv] of ARGV_CASES) {
+  test(`argv: ${name}`, () => {
+    assert.equal(container(c).argv, argv);
+  });
+}
+
+test('argv: no command anywhere is an error', () => {
+  assert.is(planError(pod([{}, { image: 'bare' }])), 'spec.containers[1].command: Required value: image "bare" has no default command');
+  assert.is(planError(pod([{ image: '/', args: [] }])), 'spec.containers[0].command: Required value: image "/" has no default command');
+});
+
+test('env: defaults, then the image Env, then the container env; later wins', () => {
+  assert.equal(Object.entries(container({ image: 'app', env: [{ name: 'B', value: '2' }, { name: 'A', value: 'pod' }] }).env), [
+    ['PATH', '/app/bin'],
+    ['HOSTNAME', 'web'],
+    ['A', 'pod'],
+    ['FLAG', ''],
+    ['B', '2'],
+  ]);
+});
+
+test('env: PATH defaults only when nobody sets it; the pod can set HOSTNAME', () => {
+  assert.equal(container({ image: 'bare', command: ['x'] }).env, { PATH: DEFAULT_PATH, HOSTNAME: 'web' });
+  assert.equal(container({ image: 'bare', command: ['x'], env: [{ name: 'PATH', value: '/opt' }, { name: 'HOSTNAME', value: 'h' }] }).env, {
+    PATH: '/opt',
+    HOSTNAME: 'h',
+  });
+});
+
+test('env: a variable without value (valueFrom is ignored) is empty', () => {
+  assert.is(container({ env: [{ name: 'E' }] }).env.E, '');
+});
+
+test('env: odd names are kept as names', () => {
+  assert.equal(Object.keys(container({ env: [{ name: '__proto__', value: 'x' }] }).env), ['PATH', 'HOSTNAME', '__proto__']);
+});
+
+const EXPAND_CASES: [string, string][] = [
+  ['', ''],
+  ['plain', 'plain'],
+  ['$(A)', 'a'],
+  ['x$(A)y$(A)z', 'xayaz'],
+  ['$(UNDEFINED)', '$(UNDEFINED)'],
+  ['$(EMPTY)', ''],
+  ['$()', '$()'],
+  ['$$(A)', '$(A)'],
+  ['$$$(A)', '$a'],
+  ['$$', '$'],
+  ['$$$', '$$'],
+  ['$', '$'],
+  ['a$', 'a$'],
+  ['$A', '$A'],
+  ['${A}', '${A}'],
+  ['$(A', '$(A'],
+  ['$(A$(A)', '$(A$(A)'],
+  ['$($(A))', '$($(A))'],
+  ['$(A)$', 'a$'],
+  ['€$(A)€', '€a€'],
+];
+for (const [input, output] of EXPAND_CASES) {
+  test(`expandVars: ${JSON.stringify(input)} -> ${JSON.stringify(output)}`, () => {
+    const vars: Record<string, string> = { A: 'a', EMPTY: '' };
+    assert.is(expandVars(input, (name) => vars[name]), output);
+  });
+}
+
+test('expansion: env values see earlier variables only, command and args see all', () => {
+  const c = container({
+    image: 'app',
+    env: [
+      { name: 'X', value: 'x' },
+      { name: 'Y', value: '$(X)-$(Z)-$(PATH)-$(HOSTNAME)' },
+      { name: 'Z', value: 'z' },
+      { name: 'X', value: '$(X)$(X)' },
+    ],
+    command: ['echo', '$(X)', '$(Y)'],
+    args: ['$(Z)', '$$(Z)', '$(PATH)'],
+  });
+  assert.equal(c.argv, ['echo', 'xx', 'x-$(Z)-$(PATH)-$(HOSTNAME)', 'z', '$(Z)', '$(PATH)']);
+  assert.is(c.env.X, 'xx');
+  assert.is(c.env.Y, 'x-$(Z)-$(PATH)-$(HOSTNAME)');
+});
+
+test('expansion: the image Entrypoint and Cmd are not expanded', () => {
+  image('dollar', { Entrypoint: ['echo', '$(A)'] });
+  assert.equal(container({ image: 'dollar', env: [{ name: 'A', value: 'a' }] }).argv, ['echo', '$(A)']);
+});
+
+test('workingDir: the container, else the image, else /', () => {
+  assert.is(container({ image: 'app', workingDir: '/tmp' }).workingDir, '/tmp');
+  assert.is(container({ image: 'app' }).workingDir, '/srv');
+  assert.is(container({ image: 'app', workingDir: '' }).workingDir, '/srv');
+  assert.is(container({ image: 'busybox' }).workingDir, '/');
+});
+
+const IMAGE_CASES: [string, string][] = [
+  ['busybox', join(imagesDir, 'busybox', 'rootfs')],
+  ['busybox:latest', join(imagesDir, 'busybox', 'rootfs')],
+  ['tagged:1.0', join(imagesDir, 'tagged:1.0', 'rootfs')],
+  ['lib/nested', join(imagesDir, 'lib', 'nested', 'rootfs')],
+  ['./rootfs', join(manifestDir, 'rootfs')],
+  ['../pods/rootfs', join(manifestDir, 'rootfs')],
+  [join(manifestDir, 'rootfs/'), join(manifestDir, 'rootfs')],
+];
+for (const [name, rootfs] of IMAGE_CASES) {
+  test(`image: ${name}`, () => {
+    assert.is(container({ image: name, command: ['x'] }).rootfs, rootfs);
+  });
+}
+
+test('image: the rootfs is absolute when the store path is not', () => {
+  const rootfs = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir) }).containers[0]!.rootfs;
+  assert.is(rootfs, join(imagesDir, 'busybox', 'rootfs'));
+});
+
+test('image: a store image reads config.json, null fields as unset', () => {
+  assert.equal(container({ image: 'tagged:1.0' }).argv, ['run']);
+});
+
+const IMAGE_ERROR_CASES: [string, string][] = [
+  ['foo', `spec.containers[0].image: image "foo" not found (looked in ${join(imagesDir, 'foo', 'rootfs')}; run make to build the busybox image)`],
+  ['busybox:1.0', `spec.containers[0].image: image "busybox:1.0" not found (looked in ${join(imagesDir, 'busybox:1.0', 'rootfs')}; run make to build the busybox image)`],
+  ['./missing', `spec.containers[0].image: image "./missing" not found (looked in ${join(manifestDir, 'missing')})`],
+  ['./file', `spec.containers[0].image: image "./file" not found (looked in ${join(manifestDir, 'file')})`],
+  ['Busybox', 'spec.containers[0].image: image "Busybox" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
+  ['lib/../busybox', 'spec.containers[0].image: image "lib/../busybox" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
+  ['busybox@sha256:abc', 'spec.containers[0].image: image "busybox@sha256:abc" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
+  ['broken', `spec.containers[0].image: image "broken": ${join(imagesDir, 'broken', 'config.json')}: `],
+  ['wrongtype', `spec.containers[0].image: image "wrongtype": ${join(imagesDir, 'wrongtype', 'config.json')}: config.Cmd must be an array of strings`],
+];
+for (const [name, message] of IMAGE_ERROR_CASES) {
+  test(`image error: ${name}`, () => {
+    const got = planError(pod([{ image: name, command: ['x'] }]));
+    // JSON.parse's own words differ between V8 versions: compare up to them.
+    if (message.endsWith(': ')) assert.ok(got.startsWith(message), got);
+    else assert.is(got, message);
+  });
+}
+
+test.run();
