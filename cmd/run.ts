@@ -38,14 +38,20 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     process.stderr.write(`minipod: restartPolicy is Always (the Kubernetes default): the pod runs until stopped (Ctrl-C)\n`);
   }
 
+  // A reader that goes away (`minipod run pod.yaml | head`) must not take the
+  // pod's supervision with it: drop the output, keep running, tear down as usual.
+  const open = { stdout: true, stderr: true };
+  for (const stream of ['stdout', 'stderr'] as const) process[stream].on('error', () => (open[stream] = false));
+  const print = (stream: 'stdout' | 'stderr', text: string) => open[stream] && process[stream].write(text);
+
   const ctx = openContext(await openHost(), globals.files);
   const supervisor = new PodSupervisor(ctx, plan, {
     stateRoot: globals.root,
     graceSeconds,
     backoffSeconds,
     events: {
-      line: (name, stream, text) => process[stream].write(`${name} | ${text}\n`),
-      notice: (message) => process.stderr.write(`minipod: ${message}\n`),
+      line: (name, stream, text) => print(stream, `${name} | ${text}\n`),
+      notice: (message) => print('stderr', `minipod: ${message}\n`),
     },
   });
   const onSignal = (signal: StopSignal) => () => supervisor.stop(signal);

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 const [label = 'tests', ...dirs] = process.argv.slice(2);
 
 function testFiles(dir: string): string[] {
+  if (!statSync(dir).isDirectory()) return [dir];
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {

@@ -13,14 +13,24 @@ function pids(): Set<number> {
   return new Set(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number));
 }
 
-function describe(pid: number): string | null {
+function stat(pid: number | 'self') {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+  const [state, ppid, , session] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { comm, state, ppid, session };
+}
+
+const ourSession = stat('self').session;
+
+/**
+ * A process this test run started, even one orphaned and re-parented to
+ * init: pods' processes never call setsid, so they keep our session. Other
+ * work on the machine (another suite, a benchmark) is not ours to judge.
+ */
+function describeOurs(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Kernel threads (children of kthreadd) come and go on their own.
-    if (ppid === '2' || pid === 2) return null;
-    return `${pid} ${comm} (state ${state}, parent ${ppid})`;
+    const { comm, state, ppid, session } = stat(pid);
+    return session === ourSession ? `${pid} ${comm} (state ${state}, parent ${ppid})` : null;
   } catch {
     return null; // gone meanwhile
   }
@@ -38,8 +48,10 @@ export function snapshot(): Snapshot {
  */
 export async function assertBaseline(before: Snapshot, stateRoot: string): Promise<void> {
   let leftover: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    leftover = [...pids()].filter((p) => !before.pids.has(p)).map(describe).filter((d): d is string => d !== null);
+  // Up to 5 s: orphans of a killed minipod are reaped by the machine's init,
+  // which may take its time.
+  for (let i = 0; i < 100; i++) {
+    leftover = [...pids()].filter((p) => !before.pids.has(p)).map(describeOurs).filter((d): d is string => d !== null);
     if (!leftover.length) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -9,26 +9,33 @@ export interface KernelContext {
 /**
  * A suite of tests that run real pods: each test gets its own scratch state
  * root, and after each one the mount table, the process table and the
- * state root must be back to what they were.
+ * state root must be back to what they were. Both checks live in the test
+ * body (not in uvu hooks, which lose an error thrown after a failed test).
  */
 export function kernelSuite(name: string) {
-  const s = suite<KernelContext>(name, { scratch: null as unknown as Scratch });
-  if (!isRoot) {
-    console.log(`  skipping "${name}": it creates namespaces and mounts, which needs root`);
-  }
-  let before: ReturnType<typeof snapshot>;
-  s.before.each((ctx) => {
-    ctx.scratch = new Scratch();
-    before = snapshot();
-  });
-  s.after.each(async (ctx) => {
-    try {
-      await assertBaseline(before, ctx.scratch.root);
-    } finally {
-      ctx.scratch.remove();
-    }
-  });
-  // uvu has no skip reason: the line above says why, and the tests are counted as skipped.
-  const test = ((title: string, fn: (ctx: KernelContext) => unknown) => (isRoot ? s(title, fn) : s.skip(title, fn))) as typeof s;
+  const s = suite(name);
+  if (!isRoot) console.log(`  skipping "${name}": it creates namespaces and mounts, which needs root`);
+  const test = (title: string, fn: (ctx: KernelContext) => Promise<unknown>) => {
+    if (!isRoot) return s.skip(title);
+    s(title, async () => {
+      const scratch = new Scratch();
+      const before = snapshot();
+      let failure: unknown = null;
+      try {
+        await fn({ scratch });
+      } catch (err) {
+        failure = err;
+      }
+      try {
+        await assertBaseline(before, scratch.root);
+      } catch (err) {
+        if (failure) console.error(`  and "${title}" also left something behind: ${(err as Error).message}`);
+        failure ??= err;
+      } finally {
+        scratch.remove();
+      }
+      if (failure) throw failure;
+    });
+  };
   return { test, run: () => s.run() };
 }

@@ -1,0 +1,180 @@
+// Turns what bench/start.sh measured into start.json and start.md.
+// usage: node bench/report.mjs RAW_DIR OUT_DIR
+// RAW_DIR holds hyperfine's JSON (host.json, crun.json), the commands that
+// produced it (host.tsv, crun.tsv: "ID<TAB>COMMAND") and facts.tsv
+// ("KEY<TAB>VALUE": machine, versions, VmRSS in kB, sizes in bytes).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [raw, out] = process.argv.slice(2);
+if (!raw || !out) throw new Error('usage: node bench/report.mjs RAW_DIR OUT_DIR');
+
+const LABELS = {
+  'node-floor': 'node -e 0',
+  'deno-floor': 'deno eval 0',
+  crun: 'crun run, /bin/true',
+  'node-1': 'minipod run (Node), 1 container',
+  'node-10': 'minipod run (Node), 10 containers',
+  'deno-1': 'minipod run (Deno), 1 container',
+  'deno-10': 'minipod run (Deno), 10 containers',
+};
+const FLOOR = { 'node-1': 'node-floor', 'node-10': 'node-floor', 'deno-1': 'deno-floor', 'deno-10': 'deno-floor' };
+const NODE_RATIO_TARGET = 1.6;
+const PAUSE_RSS_TARGET_KB = 1024;
+
+const tsv = (file) =>
+  readFileSync(join(raw, file), 'utf8').split('\n').filter(Boolean).map((line) => {
+    const tab = line.indexOf('\t');
+    return [line.slice(0, tab), line.slice(tab + 1)];
+  });
+const facts = Object.fromEntries(tsv('facts.tsv'));
+// The temp dir differs each run: show it as $TMP so commands read the same.
+const tidy = (command) => command.replaceAll(facts.tmp, '$TMP');
+
+const measured = {};
+for (const part of ['host', 'crun']) {
+  const commands = Object.fromEntries(tsv(`${part}.tsv`));
+  for (const r of JSON.parse(readFileSync(join(raw, `${part}.json`), 'utf8')).results) {
+    const ms = (s) => s * 1000;
+    measured[r.command] = {
+      label: LABELS[r.command] ?? r.command,
+      command: tidy(commands[r.command]),
+      median_ms: ms(r.median), min_ms: ms(r.min), max_ms: ms(r.max),
+      mean_ms: ms(r.mean), stddev_ms: ms(r.stddev ?? 0), runs: r.times.length,
+      // Every run, in order: shows when someone else's load hit the machine.
+      times_ms: r.times.map((t) => Math.round(ms(t) * 100) / 100),
+    };
+  }
+}
+// In LABELS' order: the floors, crun, then minipod.
+const benchmarks = Object.fromEntries(Object.keys(LABELS).map((id) => [id, measured[id]]));
+const median = (id) => benchmarks[id].median_ms;
+
+for (const [id, b] of Object.entries(benchmarks)) {
+  if (FLOOR[id]) b.vs_floor = median(id) / median(FLOOR[id]);
+  if (id !== 'crun') b.vs_crun = median(id) / median('crun');
+}
+
+// One more container costs the difference between the two pods over the
+// nine containers added; the issue allows at most one `crun run`.
+const marginal = {};
+for (const runtime of ['node', 'deno']) {
+  const per = (median(`${runtime}-10`) - median(`${runtime}-1`)) / 9;
+  marginal[runtime] = { per_container_ms: per, target_ms: median('crun'), met: per <= median('crun') };
+}
+
+const kb = (key) => Number(facts[key]);
+const memory = {
+  pause_node_kb: kb('node.pause'),
+  pause_deno_kb: kb('deno.pause'),
+  catatonit_kb: kb('catatonit'),
+  supervisor_node_kb: kb('node.supervisor'),
+  supervisor_deno_kb: kb('deno.supervisor'),
+  pause_size_bytes: kb('pause.size'),
+  catatonit_size_bytes: kb('catatonit.size'),
+};
+
+const nodeRatio = benchmarks['node-1'].vs_floor;
+const pauseRss = Math.max(memory.pause_node_kb, memory.pause_deno_kb);
+const targets = [
+  { target: `minipod run (Node), 1 container <= ${NODE_RATIO_TARGET}x node -e 0`,
+    value: `${nodeRatio.toFixed(2)}x`, met: nodeRatio <= NODE_RATIO_TARGET },
+  ...['node', 'deno'].map((runtime) => ({
+    target: `extra container (${runtime === 'node' ? 'Node' : 'Deno'}) <= one crun run (${fmt(median('crun'))} ms)`,
+    value: `${fmt(marginal[runtime].per_container_ms)} ms`, met: marginal[runtime].met,
+  })),
+  { target: 'pause VmRSS <= 1 MiB', value: `${pauseRss} kB`, met: pauseRss <= PAUSE_RSS_TARGET_KB },
+];
+
+const machine = { nproc: Number(facts.nproc), kernel: facts.kernel, cpu: facts.cpu, memory: facts.memory, loadavg: facts.loadavg };
+const versions = Object.fromEntries(
+  ['node', 'deno', 'crun', 'hyperfine', 'busybox'].map((k) => [k, facts[k]]).concat([['catatonit', facts['catatonit.version']]]),
+);
+const hyperfine = `hyperfine -N --warmup 3 --runs ${facts.runs} --export-json FILE -n ID 'COMMAND' ...`;
+const crunWrapper = `unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh ${hyperfine}`;
+
+const result = {
+  date: new Date().toISOString(), runs: Number(facts.runs), machine, versions,
+  harness: { hyperfine, crun: crunWrapper }, benchmarks, marginal, memory, targets,
+};
+writeFileSync(join(out, 'start.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(join(out, 'start.md'), markdown(result));
+process.stdout.write(markdown(result));
+
+function fmt(ms) {
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+function ratio(x) {
+  return x === undefined ? '' : `${x.toFixed(2)}x`;
+}
+
+function markdown(r) {
+  const row = (cells) => `| ${cells.join(' | ')} |`;
+  const mark = (met) => (met ? 'met' : '**missed**');
+  const b = r.benchmarks;
+  return [
+    '# Start-up benchmark (issue #2)',
+    '',
+    `Written by \`sh bench/start.sh\` on ${r.date.slice(0, 10)}: medians of ${r.runs} runs each (after 3 warm-up runs),`,
+    'min–max in brackets, all in one run on the same busybox rootfs. Ratios are of medians.',
+    '',
+    row(['what', 'median ms', 'min–max ms', 'vs its floor', 'vs crun run']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    ...Object.entries(b).map(([id, x]) =>
+      row([x.label, fmt(x.median_ms), `${fmt(x.min_ms)}–${fmt(x.max_ms)}`, ratio(x.vs_floor), ratio(x.vs_crun)])),
+    '',
+    'The floor of a Node row is `node -e 0`, of a Deno row `deno eval 0`.',
+    '',
+    '## Targets',
+    '',
+    row(['target', 'measured', '']),
+    row(['---', '---:', '---']),
+    ...r.targets.map((t) => row([t.target, t.value, mark(t.met)])),
+    '',
+    'An extra container costs (median of the 10-container pod − median of the 1-container pod) / 9.',
+    '',
+    '## Memory',
+    '',
+    'VmRSS from /proc/PID/status while a pod runs `sleep 5` (bench/pods/sleep.yaml);',
+    'catatonit runs as `catatonit -P`. Sizes are of the binaries on disk.',
+    '',
+    row(['process', 'VmRSS kB', 'binary bytes']),
+    row(['---', '---:', '---:']),
+    row(['pause (build/pause), Node pod', r.memory.pause_node_kb, r.memory.pause_size_bytes]),
+    row(['pause (build/pause), Deno pod', r.memory.pause_deno_kb, r.memory.pause_size_bytes]),
+    row([`catatonit -P (${facts['catatonit.path']})`, r.memory.catatonit_kb, r.memory.catatonit_size_bytes]),
+    row(['minipod supervisor, Node', r.memory.supervisor_node_kb, '']),
+    row(['minipod supervisor, Deno', r.memory.supervisor_deno_kb, '']),
+    '',
+    '## Machine and versions',
+    '',
+    `- machine: ${r.machine.nproc} CPUs (${r.machine.cpu}), ${r.machine.memory}, kernel ${r.machine.kernel}; load average ${r.machine.loadavg}`,
+    ...Object.entries(r.versions).map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '## Commands',
+    '',
+    'Each benchmark ran as',
+    '',
+    '```sh',
+    r.harness.hyperfine,
+    '```',
+    '',
+    'and crun inside a private mount namespace, because it refuses this machine\'s hybrid',
+    'cgroup layout: cgroup2 mounted over /sys/fs/cgroup there hides the v1 hierarchies, and',
+    '`--cgroup-manager=disabled` creates no cgroup. Its bundle is `crun spec`\'s default with',
+    '`linux.resources` removed (no eBPF device filter), `terminal: false`, args `["/bin/true"]`',
+    'and the busybox rootfs as a read-only root.',
+    '',
+    '```sh',
+    r.harness.crun,
+    '```',
+    '',
+    'The commands (`$TMP` is the run\'s temp dir, removed at the end):',
+    '',
+    '```sh',
+    ...Object.entries(b).map(([id, x]) => `${id}: ${x.command}`),
+    '```',
+    '',
+  ].join('\n');
+}

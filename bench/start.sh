@@ -1,0 +1,162 @@
+#!/bin/sh
+# The start-up benchmark of issue #2: minipod (Node and Deno) against crun and
+# the bare runtimes, on the same busybox rootfs, in one run; plus the pause's
+# resident memory against catatonit's. Needs root and `make` done first.
+# usage: sh bench/start.sh          writes bench/results/start.{md,json}
+#        RUNS=3 OUT=DIR sh bench/start.sh   a quick check that leaves the
+#                                     committed figures alone
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-20}
+OUT=${OUT:-bench/results}
+deno=node_modules/deno/deno
+rootfs=$PWD/images/busybox/rootfs
+
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (pods and crun need it)" >&2; exit 1; }
+for f in dist/minipod.mjs build/pause "$deno" "$rootfs/bin/true"; do
+  [ -e "$f" ] || { echo "bench: $f is missing: run make first" >&2; exit 1; }
+done
+
+need() { # COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return
+  echo "bench: installing Debian's $2" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+}
+need hyperfine hyperfine
+need crun crun
+need catatonit catatonit
+
+# What we start must not outlive us, nor leave mounts or cgroups behind:
+# remember how things were, and compare at the end.
+tmp=$(mktemp -d)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg) # others' work on 2 CPUs shows in the figures
+mounts_before=$(wc -l </proc/self/mountinfo)
+cgroups_before=$(find /sys/fs/cgroup -name '*crun*' -o -name 'bench-*' 2>/dev/null | wc -l)
+ps -e -o pid=,comm= | sort >"$tmp/ps.before"
+running= # the background process of ours alive now, if any
+cleanup() {
+  # SIGTERM: a minipod stops its pod (pause included) before exiting.
+  [ -z "$running" ] || { kill -TERM "$running" 2>/dev/null; wait "$running" || true; }
+  ps -e -o pid=,comm= | sort >"$tmp/ps.after"
+  # Only processes of the kinds we start: someone else may be running tests.
+  new=$(comm -13 "$tmp/ps.before" "$tmp/ps.after" |
+    grep -E ' (pause|catatonit|crun|sleep|true|minipod-init|hyperfine)$' || true)
+  [ -z "$new" ] || printf 'bench: WARNING: new processes of the kinds the bench starts (ours, or started by someone else meanwhile):\n%s\n' "$new" >&2
+  [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ] ||
+    echo "bench: WARNING: /proc/self/mountinfo has $(wc -l </proc/self/mountinfo) lines, $mounts_before before" >&2
+  [ "$(find /sys/fs/cgroup -name '*crun*' -o -name 'bench-*' 2>/dev/null | wc -l)" = "$cgroups_before" ] ||
+    echo "bench: WARNING: crun left cgroups behind under /sys/fs/cgroup" >&2
+  # rm -rf must never walk into a mount (a rootfs bind would lose its files).
+  if grep -qF " $tmp" /proc/self/mountinfo; then
+    echo "bench: WARNING: $tmp still has mounts: not removed" >&2
+  else
+    rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The crun bundle: `crun spec`'s default, minus the device cgroup (its eBPF
+# filter cannot be loaded here), running /bin/true from the same rootfs.
+mkdir -p "$tmp/bundle" "$tmp/crun" "$tmp/state"
+(cd "$tmp/bundle" && crun spec)
+node -e '
+  const fs = require("fs"), [file, rootfs] = process.argv.slice(1);
+  const c = JSON.parse(fs.readFileSync(file, "utf8"));
+  delete c.linux.resources;
+  c.process.terminal = false;
+  c.process.args = ["/bin/true"];
+  c.root = { path: rootfs, readonly: true };
+  fs.writeFileSync(file, JSON.stringify(c, null, 2));
+' "$tmp/bundle/config.json" "$rootfs"
+
+# Each benchmark is a line "ID<TAB>COMMAND": the same file drives hyperfine
+# and tells the report the exact command. -N: no shell in between.
+minipod="node dist/minipod.mjs --root $tmp/state run"
+minipod_deno="$deno run -A cmd/minipod.ts --root $tmp/state run"
+tab=$(printf '\t')
+cat >"$tmp/host.tsv" <<EOF
+node-floor${tab}node -e 0
+deno-floor${tab}$deno eval 0
+node-1${tab}$minipod bench/pods/true-1.yaml
+node-10${tab}$minipod bench/pods/true-10.yaml
+deno-1${tab}$minipod_deno bench/pods/true-1.yaml
+deno-10${tab}$minipod_deno bench/pods/true-10.yaml
+EOF
+# crun run deletes its container on exit, so one id per bench run is enough.
+cat >"$tmp/crun.tsv" <<EOF
+crun${tab}crun --root $tmp/crun --cgroup-manager=disabled run --bundle $tmp/bundle bench-$$
+EOF
+
+bench() { # TSV JSON [WRAPPER...]: run hyperfine on the TSV's commands
+  tsv=$1 json=$2; shift 2
+  set -- "$@" hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json"
+  while IFS="$tab" read -r id cmd; do set -- "$@" -n "$id" "$cmd"; done <"$tsv"
+  "$@"
+}
+bench "$tmp/host.tsv" "$tmp/host.json"
+# crun refuses this machine's hybrid cgroup layout. In a private mount
+# namespace, cgroup2 mounted over /sys/fs/cgroup hides the v1 hierarchies from
+# it; with --cgroup-manager=disabled it creates no cgroup, and the mount goes
+# away with the namespace.
+bench "$tmp/crun.tsv" "$tmp/crun.json" unshare -m --propagation private \
+  sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh
+
+# Resident memory. A pod whose container sleeps: its pause is the minipod
+# process's child named `pause`. Read both once the pod is up.
+rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+pause_of() { # SUPERVISOR_PID: print its pause child's pid, waiting up to 5 s
+  for _ in $(seq 50); do
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+      [ "$(cat "/proc/$child/comm" 2>/dev/null)" = pause ] && { echo "$child"; return; }
+    done
+    sleep 0.1
+  done
+  echo "bench: no pause process under minipod pid $1" >&2
+  return 1
+}
+measure_pod() { # NAME COMMAND...: append NAME.pause and NAME.supervisor (kB)
+  name=$1; shift
+  "$@" bench/pods/sleep.yaml >/dev/null &
+  sup=$!
+  running=$sup
+  pause=$(pause_of "$sup")
+  sleep 1 # the container is running and the supervisor idle
+  printf '%s.pause\t%s\n%s.supervisor\t%s\n' "$name" "$(rss "$pause")" "$name" "$(rss "$sup")" >>"$tmp/facts.tsv"
+  wait "$sup"
+  running=
+}
+measure_pod node $minipod
+measure_pod deno $minipod_deno
+catatonit -P &
+running=$!
+sleep 0.5
+printf 'catatonit\t%s\n' "$(rss "$running")" >>"$tmp/facts.tsv"
+kill -TERM "$running"
+wait "$running" || true
+running=
+
+# The machine and the versions, for the report.
+{
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'kernel\t%s\n' "$(uname -r)"
+  printf 'cpu\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  printf 'memory\t%s\n' "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+  printf 'loadavg\t%s at the start, %s at the end\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'node\t%s\n' "$(node --version)"
+  printf 'deno\t%s\n' "$("$deno" --version | head -1)"
+  printf 'crun\t%s\n' "$(crun --version | head -1)"
+  printf 'hyperfine\t%s\n' "$(hyperfine --version)"
+  printf 'busybox\t%s\n' "$("$rootfs/bin/busybox" | head -1)"
+  printf 'catatonit.version\t%s\n' "$(catatonit --version)"
+  printf 'pause.size\t%s\n' "$(wc -c <build/pause)"
+  printf 'catatonit.size\t%s\n' "$(wc -c <"$(command -v catatonit)")"
+  printf 'catatonit.path\t%s\n' "$(command -v catatonit)"
+  printf 'runs\t%s\n' "$RUNS"
+  printf 'tmp\t%s\n' "$tmp"
+} >>"$tmp/facts.tsv"
+
+mkdir -p "$OUT"
+node bench/report.mjs "$tmp" "$OUT"

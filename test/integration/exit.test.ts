@@ -1,0 +1,93 @@
+import * as assert from 'uvu/assert';
+import { kernelSuite } from '../helpers/kernel-suite.ts';
+import { pod } from '../helpers/cli.ts';
+
+const { test, run } = kernelSuite('exit codes and errors');
+
+test('0 when every container exits 0', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('ok.json', pod('ok', { a: 'true', b: 'exit 0' }))]);
+  assert.is(r.exitCode, 0, r.all);
+});
+
+test('the code of the first container to fail', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('f.json', pod('f', { slow: 'sleep 0.5; exit 4', fast: 'exit 3' }))]);
+  assert.is(r.exitCode, 3, r.all);
+});
+
+test('127 for a command that is not there, with its name', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('nf.json', {
+    ...pod('nf', {}),
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['no-such-program'] }] },
+  })]);
+  assert.is(r.exitCode, 127, r.all);
+  assert.match(r.stderr, 'minipod: container "c": exec: "no-such-program": executable file not found in $PATH');
+});
+
+test('127 for a path that is not there', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('np.json', {
+    ...pod('np', {}),
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/bin/nope'] }] },
+  })]);
+  assert.is(r.exitCode, 127, r.all);
+  assert.match(r.stderr, 'exec: "/bin/nope": No such file or directory');
+});
+
+test('126 for a file that is not executable, with its path', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('nx.json', {
+    ...pod('nx', {}),
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/etc/passwd'] }] },
+  })]);
+  assert.is(r.exitCode, 126, r.all);
+  assert.match(r.stderr, 'exec: "/etc/passwd": Permission denied');
+});
+
+test('an app that itself exits 127 is not mistaken for a start failure', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('own127.json', pod('own127', { c: 'exit 127' }))]);
+  assert.is(r.exitCode, 127, r.all);
+  assert.not.match(r.stderr, 'exec:');
+});
+
+test('125 and one line per problem for a bad manifest; nothing is started', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('bad.json', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'bad' },
+    spec: { restartPolicy: 'Sometimes', containers: [{ name: 'a', image: 'busybox' }, { image: 'busybox' }] },
+  })]);
+  assert.is(r.exitCode, 125, r.all);
+  assert.match(r.stderr, 'spec.containers[1].name: Required value');
+  assert.match(r.stderr, 'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"');
+  assert.not.match(r.all, 'at '); // no stack trace
+});
+
+test('125 for an image that does not exist', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', {
+    ...pod('noimg', {}),
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'no-such-image', command: ['true'] }] },
+  })]);
+  assert.is(r.exitCode, 125, r.all);
+  assert.match(r.stderr, 'spec.containers[0].image: image "no-such-image" not found');
+});
+
+test('125 for a manifest file that does not exist or does not parse', async ({ scratch }) => {
+  const missing = await scratch.minipod(['run', `${scratch.dir}/nope.yaml`]);
+  assert.is(missing.exitCode, 125);
+  assert.is(missing.stderr.split('\n').length, 1, missing.stderr);
+  const broken = await scratch.minipod(['run', scratch.manifest('broken.yaml', 'kind: Pod\n  bad: [indent\n')]);
+  assert.is(broken.exitCode, 125);
+  assert.match(broken.stderr, /^minipod: .*broken\.yaml/);
+});
+
+test('an image given as a path, relative to the manifest', async ({ scratch }) => {
+  const { symlinkSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  symlinkSync(resolve('images/busybox/rootfs'), `${scratch.dir}/my-rootfs`);
+  const r = await scratch.minipod(['run', scratch.manifest('path.json', {
+    ...pod('path', {}),
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: './my-rootfs', command: ['sh', '-c', 'echo from-path'] }] },
+  })]);
+  assert.is(r.exitCode, 0, r.all);
+  assert.match(r.stdout, 'c | from-path');
+});
+
+run();
