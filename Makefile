@@ -17,13 +17,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	node -e 'require("deno/install_api.cjs").runInstall()'
 	@touch $@
 
-dist/minipod.mjs: build.mjs $(SOURCES) node_modules/.package-lock.json
+dist/minipod.cjs: build.mjs $(SOURCES) node_modules/.package-lock.json
 	node build.mjs
 	@chmod +x $@
 
 # npx looks in node_modules/.bin first: this makes `npx minipod` the bundle.
-node_modules/.bin/minipod: dist/minipod.mjs
-	ln -sf ../../dist/minipod.mjs $@
+node_modules/.bin/minipod: dist/minipod.cjs
+	ln -sf ../../dist/minipod.cjs $@
 
 build/pause: rootfs/pause/pause.c
 	@mkdir -p build

@@ -11,7 +11,7 @@ export interface Globals {
   files: RuntimeFiles;
 }
 
-// Both the bundle (dist/minipod.mjs) and the sources (cmd/minipod.ts) sit one
+// Both the bundle (dist/minipod.cjs) and the sources (cmd/minipod.ts) sit one
 // level below the package root, where `make` puts build/ and images/.
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -76,5 +76,4 @@ function report(err: unknown): number {
   return 125;
 }
 
-const code = await main(process.argv.slice(2)).catch(report);
-process.exit(code);
+void main(process.argv.slice(2)).catch(report).then((code) => process.exit(code));

@@ -1,6 +1,8 @@
 // Read a manifest file into plain data. Every failure is one line that starts
 // with the file name, so the CLI can print it as is.
-import { readFile } from 'node:fs/promises';
+// Sync on purpose: a CLI reading one small file gains nothing from the
+// promise API and would pay for loading it at every start.
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MinipodError } from '../errors.ts';
 
@@ -9,7 +11,7 @@ const MAX_ALIASES = 100;
 
 /** The parsed manifest (not validated yet) and the absolute directory that relative image paths are relative to. */
 export async function loadManifest(path: string): Promise<{ manifest: unknown; dir: string }> {
-  const text = await readText(path);
+  const text = readText(path);
   const json = path.endsWith('.json') || text.trimStart().startsWith('{');
   const manifest = json ? parseJson(path, text) : await parseYaml(path, text);
   return { manifest, dir: dirname(resolve(path)) };
@@ -21,9 +23,9 @@ const REASONS: Record<string, string> = {
   EISDIR: 'is a directory',
 };
 
-async function readText(path: string): Promise<string> {
+function readText(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     throw new MinipodError(`open ${path}: ${REASONS[code] ?? (err as Error).message}`, { cause: err });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError, wrapError } from '../errors.ts';
@@ -78,7 +78,8 @@ async function within<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise
  * path out (success, failure, signal, or an error halfway through start).
  */
 export class PodSupervisor {
-  readonly id = randomUUID().replaceAll('-', '').slice(0, 12);
+  // The kernel's UUID source: node:crypto would cost more to load than the whole pod start-up step.
+  readonly id = readFileSync('/proc/sys/kernel/random/uuid', 'latin1').replaceAll('-', '').slice(0, 12);
   private readonly slots: Slot[];
   private dir: PodDir | null = null;
   private sandbox: Sandbox | null = null;
@@ -115,6 +116,7 @@ export class PodSupervisor {
         if (!this.stopSignal && !this.isFinished()) this.fail(new MinipodError('the pod sandbox (pause) exited unexpectedly'));
       });
       for (const slot of this.slots) this.start(slot);
+      this.saveState();
     } catch (err) {
       this.fail(wrapError(`start pod "${this.plan.name}"`, err));
     }
@@ -160,7 +162,6 @@ export class PodSupervisor {
       if (source) slot.output.push(forEachLine(source, (text) => events.line(plan.name, stream, text)));
     }
     slot.exited = process.child.exited.then((status) => this.onExit(slot, process, exitCodeOf(status)));
-    this.saveState();
   }
 
   private onExit(slot: Slot, process: ContainerProcess, exitCode: number): void {
@@ -182,6 +183,7 @@ export class PodSupervisor {
         status.restarts++;
         try {
           this.start(slot);
+          this.saveState();
         } catch (err) {
           this.fail(wrapError(`restart container "${status.name}"`, err));
         }

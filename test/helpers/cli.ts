@@ -12,7 +12,7 @@ const repo = resolve(import.meta.dirname ?? join(new URL('.', import.meta.url).p
  */
 export const cliCommand: [string, string[]] = isDeno
   ? [process.execPath, ['run', '-A', join(repo, 'cmd/minipod.ts')]]
-  : [process.execPath, [join(repo, 'dist/minipod.mjs')]];
+  : [process.execPath, [join(repo, 'dist/minipod.cjs')]];
 
 export const isRoot = process.getuid?.() === 0;
 
