@@ -37,7 +37,8 @@ export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
     libc.mount('shm', spec.shmDir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
     libc.sethostname(spec.hostname);
     loopbackUp(libc);
-    return spawner.spawn({ path: ctx.initExec, args: ['-d', '--', ctx.files.pause], env: {}, output: 'ignore' });
+    // Shown as /pause, as in Kubernetes, rather than the host path it runs from.
+    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', '--', ctx.files.pause], env: {}, output: 'ignore' });
   });
   return { pid: child.pid, child };
 }

@@ -15,7 +15,7 @@
  * The runtime execs this binary through /proc/<runtime>/fd/<n>, a descriptor
  * opened before pivot_root, so the file is never reachable from the container.
  *
- * usage: minipod-init [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]
+ * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -60,15 +60,16 @@ static void fail(int code, const char *fmt, ...) {
 
 int main(int argc, char **argv) {
   int deathsig = 0, newproc = 0;
-  const char *status = NULL, *workdir = NULL;
+  const char *status = NULL, *workdir = NULL, *argv0 = NULL;
   int opt;
-  while ((opt = getopt(argc, argv, "+dps:w:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:dps:w:")) != -1) {
     switch (opt) {
+    case 'a': argv0 = optarg; break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
     case 's': status = optarg; break;
     case 'w': workdir = optarg; break;
-    default: fail(125, "minipod-init: usage: minipod-init [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]");
     }
   }
   if (optind >= argc)
@@ -108,6 +109,8 @@ int main(int argc, char **argv) {
     fail(125, "chdir to cwd (\"%s\") set in config: %s", workdir, strerror(errno));
 
   const char *prog = argv[optind];
+  if (argv0)
+    argv[optind] = (char *)argv0;
   execvpe(prog, &argv[optind], environ);
   int err = errno;
   if (err == ENOENT && !strchr(prog, '/'))

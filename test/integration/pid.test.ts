@@ -7,12 +7,14 @@ const { test, run } = kernelSuite('shareProcessNamespace: the pause is PID 1 and
 test('ps inside shows pause as PID 1 and the other container', async ({ scratch }) => {
   const file = scratch.manifest('pid.json', pod('pid', {
     app: 'sleep 1',
-    look: 'sleep 0.3; ps -o pid,comm',
+    look: 'sleep 0.3; ps -o pid,comm; tr "\\0" " " < /proc/1/cmdline; echo',
   }, { shareProcessNamespace: true }));
   const r = await scratch.minipod(['run', file]);
   assert.is(r.exitCode, 0, r.all);
-  const rows = linesOf(r.stdout, 'look').slice(1).map((l) => l.trim().split(/\s+/));
+  const lines = linesOf(r.stdout, 'look');
+  const rows = lines.slice(1, -1).map((l) => l.trim().split(/\s+/));
   assert.equal(rows[0], ['1', 'pause']);
+  assert.is(lines.at(-1), '/pause ', 'shown as /pause, as in Kubernetes, not by its host path');
   assert.ok(rows.some(([, comm]) => comm === 'sleep'), 'the other container is visible');
 });
 
