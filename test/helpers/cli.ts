@@ -63,6 +63,16 @@ export function pod(name: string, containers: Record<string, string>, spec: Reco
   };
 }
 
+/** A pod of one container `c` running exactly `command` in `image`. */
+export function commandPod(name: string, command: string[], image = 'busybox') {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image, command }] },
+  };
+}
+
 /** The lines one container printed, without the `NAME | ` prefix. */
 export function linesOf(output: string, container: string): string[] {
   const prefix = `${container} | `;

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { pod } from '../helpers/cli.ts';
+import { commandPod, pod } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('exit codes and errors');
 
@@ -15,28 +15,19 @@ test('the code of the first container to fail', async ({ scratch }) => {
 });
 
 test('127 for a command that is not there, with its name', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('nf.json', {
-    ...pod('nf', {}),
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['no-such-program'] }] },
-  })]);
+  const r = await scratch.minipod(['run', scratch.manifest('nf.json', commandPod('nf', ['no-such-program'])]);
   assert.is(r.exitCode, 127, r.all);
   assert.match(r.stderr, 'minipod: container "c": exec: "no-such-program": executable file not found in $PATH');
 });
 
 test('127 for a path that is not there', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('np.json', {
-    ...pod('np', {}),
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/bin/nope'] }] },
-  })]);
+  const r = await scratch.minipod(['run', scratch.manifest('np.json', commandPod('np', ['/bin/nope'])]);
   assert.is(r.exitCode, 127, r.all);
   assert.match(r.stderr, 'exec: "/bin/nope": No such file or directory');
 });
 
 test('126 for a file that is not executable, with its path', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('nx.json', {
-    ...pod('nx', {}),
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/etc/passwd'] }] },
-  })]);
+  const r = await scratch.minipod(['run', scratch.manifest('nx.json', commandPod('nx', ['/etc/passwd'])]);
   assert.is(r.exitCode, 126, r.all);
   assert.match(r.stderr, 'exec: "/etc/passwd": Permission denied');
 });
@@ -61,10 +52,7 @@ test('125 and one line per problem for a bad manifest; nothing is started', asyn
 });
 
 test('125 for an image that does not exist', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', {
-    ...pod('noimg', {}),
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'no-such-image', command: ['true'] }] },
-  })]);
+  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', commandPod('noimg', ['true'], 'no-such-image')]);
   assert.is(r.exitCode, 125, r.all);
   assert.match(r.stderr, 'spec.containers[0].image: image "no-such-image" not found');
 });
@@ -82,10 +70,7 @@ test('an image given as a path, relative to the manifest', async ({ scratch }) =
   const { symlinkSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   symlinkSync(resolve('images/busybox/rootfs'), `${scratch.dir}/my-rootfs`);
-  const r = await scratch.minipod(['run', scratch.manifest('path.json', {
-    ...pod('path', {}),
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: './my-rootfs', command: ['sh', '-c', 'echo from-path'] }] },
-  })]);
+  const r = await scratch.minipod(['run', scratch.manifest('path.json', commandPod('path', ['sh', '-c', 'echo from-path'], './my-rootfs')]);
   assert.is(r.exitCode, 0, r.all);
   assert.match(r.stdout, 'c | from-path');
 });
