@@ -15,19 +15,19 @@ test('the code of the first container to fail', async ({ scratch }) => {
 });
 
 test('127 for a command that is not there, with its name', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('nf.json', commandPod('nf', ['no-such-program'])]);
+  const r = await scratch.minipod(['run', scratch.manifest('nf.json', commandPod('nf', ['no-such-program']))]);
   assert.is(r.exitCode, 127, r.all);
   assert.match(r.stderr, 'minipod: container "c": exec: "no-such-program": executable file not found in $PATH');
 });
 
 test('127 for a path that is not there', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('np.json', commandPod('np', ['/bin/nope'])]);
+  const r = await scratch.minipod(['run', scratch.manifest('np.json', commandPod('np', ['/bin/nope']))]);
   assert.is(r.exitCode, 127, r.all);
   assert.match(r.stderr, 'exec: "/bin/nope": No such file or directory');
 });
 
 test('126 for a file that is not executable, with its path', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('nx.json', commandPod('nx', ['/etc/passwd'])]);
+  const r = await scratch.minipod(['run', scratch.manifest('nx.json', commandPod('nx', ['/etc/passwd']))]);
   assert.is(r.exitCode, 126, r.all);
   assert.match(r.stderr, 'exec: "/etc/passwd": Permission denied');
 });
@@ -52,7 +52,7 @@ test('125 and one line per problem for a bad manifest; nothing is started', asyn
 });
 
 test('125 for an image that does not exist', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', commandPod('noimg', ['true'], 'no-such-image')]);
+  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', commandPod('noimg', ['true'], 'no-such-image'))]);
   assert.is(r.exitCode, 125, r.all);
   assert.match(r.stderr, 'spec.containers[0].image: image "no-such-image" not found');
 });
@@ -70,7 +70,7 @@ test('an image given as a path, relative to the manifest', async ({ scratch }) =
   const { symlinkSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   symlinkSync(resolve('images/busybox/rootfs'), `${scratch.dir}/my-rootfs`);
-  const r = await scratch.minipod(['run', scratch.manifest('path.json', commandPod('path', ['sh', '-c', 'echo from-path'], './my-rootfs')]);
+  const r = await scratch.minipod(['run', scratch.manifest('path.json', commandPod('path', ['sh', '-c', 'echo from-path'], './my-rootfs'))]);
   assert.is(r.exitCode, 0, r.all);
   assert.match(r.stdout, 'c | from-path');
 });
