@@ -85,6 +85,8 @@ export class PodSupervisor {
   private sandbox: Sandbox | null = null;
   private stopSignal: StopSignal | null = null;
   private failure: MinipodError | null = null;
+  /** A pod that never finished starting has nothing to shut down gracefully: no grace period. */
+  private startFailed = false;
   private firstFailedCode: number | null = null;
   private finish!: () => void;
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
@@ -118,6 +120,7 @@ export class PodSupervisor {
       for (const slot of this.slots) this.start(slot);
       this.saveState();
     } catch (err) {
+      this.startFailed = true;
       this.fail(wrapError(`start pod "${this.plan.name}"`, err));
     }
     await this.finished;
@@ -202,7 +205,7 @@ export class PodSupervisor {
     }
     const running = this.slots.filter((s) => s.process);
     if (running.length) {
-      const grace = this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds;
+      const grace = this.startFailed ? 0 : (this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
       for (const slot of running) this.signal(slot.process!.child.pid, SIGTERM);
       const allExited = Promise.all(running.map((s) => s.exited)).then(() => {});
       const killNow = new Promise<void>((resolve) => (this.killNow = resolve));

@@ -75,4 +75,16 @@ test('an image given as a path, relative to the manifest', async ({ scratch }) =
   assert.match(r.stdout, 'c | from-path');
 });
 
+test('a start that fails halfway (second container) stops the first and leaves nothing', async ({ scratch }) => {
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  // A rootfs whose /proc is a symlink to the host's root is refused.
+  mkdirSync(`${scratch.dir}/hostile/rootfs`, { recursive: true });
+  symlinkSync('/', `${scratch.dir}/hostile/rootfs/proc`);
+  const manifest = pod('halfway', { first: 'sleep 30' });
+  manifest.spec.containers.push({ name: 'second', image: './hostile/rootfs', command: ['/bin/sh'] });
+  const r = await scratch.minipod(['run', scratch.manifest('halfway.json', manifest)]);
+  assert.is(r.exitCode, 125, r.all);
+  assert.match(r.stderr, /^minipod: start pod "halfway": rootfs \S+hostile\/rootfs: \/proc must be a directory, found a symlink$/m);
+});
+
 run();

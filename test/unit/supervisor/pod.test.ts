@@ -129,13 +129,15 @@ test('a second stop kills at once instead of waiting out the grace period', asyn
 });
 
 test('a failure halfway through start stops what started and leaves nothing', async () => {
-  const t = setup('Never');
+  const t = setup('Never', ['a', 'b'], 3600);
   try {
     // The second container's pivot_root fails.
     let pivots = 0;
     t.libc.failOn('pivot_root', 1, () => ++pivots === 2);
+    t.spawner.ignoreTerm.add(t.first);
     await rejects(t.supervisor.run(), /^start pod "p": pivot_root\(\., \.\): EPERM$/);
-    assert.equal(t.kills(), [[t.first, SIGTERM], [t.pause, SIGTERM]]);
+    // No grace period for a pod that never started: SIGKILL follows at once.
+    assert.equal(t.kills(), [[t.first, SIGTERM], [t.first, SIGKILL], [t.pause, SIGTERM]]);
     assert.equal(readdirSync(t.stateRoot), []);
   } finally {
     t.cleanup();
