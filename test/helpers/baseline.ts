@@ -22,15 +22,27 @@ function stat(pid: number | 'self') {
 
 const ourSession = stat('self').session;
 
+/** Whether `pid` descends from this test process (walking parents up). */
+function descendsFromUs(pid: number): boolean {
+  for (let p = pid, hops = 0; p > 1 && hops < 64; hops++) {
+    if (p === process.pid) return true;
+    p = Number(stat(p).ppid);
+  }
+  return false;
+}
+
 /**
- * A process this test run started, even one orphaned and re-parented to
- * init: pods' processes never call setsid, so they keep our session. Other
- * work on the machine (another suite, a benchmark) is not ours to judge.
+ * A process this test run started: a descendant of ours, or an orphan
+ * re-parented to init that kept our session (pods' processes never call
+ * setsid). Other work on the machine, even in our session (a shell around
+ * the suite, another suite, a benchmark), is not ours to judge.
  */
 function describeOurs(pid: number): string | null {
   try {
     const { comm, state, ppid, session } = stat(pid);
-    return session === ourSession ? `${pid} ${comm} (state ${state}, parent ${ppid})` : null;
+    if (session !== ourSession) return null;
+    if (ppid !== '1' && !descendsFromUs(pid)) return null;
+    return `${pid} ${comm} (state ${state}, parent ${ppid})`;
   } catch {
     return null; // gone meanwhile
   }

@@ -18,7 +18,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} makes it exit 0; not being PID 1 is only a warning`, async () => {
     const child = execa(pause, [], { reject: false });
     await new Promise((r) => setTimeout(r, 100));
-    child.kill(signal);
+    process.kill(child.pid!, signal); // not child.kill(): under Deno it then reports the signal, not the exit code
     const r = await child;
     assert.is(r.exitCode, 0);
     assert.match(r.stderr, 'Warning: pause should be the first process');
@@ -43,7 +43,7 @@ test('it reaps children re-parented to it', async () => {
         return false;
       }
     });
-  child.kill('SIGTERM');
+  process.kill(child.pid!, 'SIGTERM');
   await child;
   assert.equal(zombies, []);
 });
