@@ -1,9 +1,9 @@
 // Turns what bench/start.sh measured into start.json and start.md.
 // usage: node bench/report.mjs RAW_DIR OUT_DIR
-// RAW_DIR holds hyperfine's JSON (host.json, crun.json), the commands that
-// produced it (host.tsv, crun.tsv: "ID<TAB>COMMAND") and facts.tsv
+// RAW_DIR holds hyperfine's JSON (host-N.json and crun-N.json for round N),
+// the commands measured (host.tsv, crun.tsv: "ID<TAB>COMMAND") and facts.tsv
 // ("KEY<TAB>VALUE": machine, versions, VmRSS in kB, sizes in bytes).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [raw, out] = process.argv.slice(2);
@@ -31,21 +31,33 @@ const facts = Object.fromEntries(tsv('facts.tsv'));
 // The temp dir differs each run: show it as $TMP so commands read the same.
 const tidy = (command) => command.replaceAll(facts.tmp, '$TMP');
 
-const measured = {};
-for (const part of ['host', 'crun']) {
-  const commands = Object.fromEntries(tsv(`${part}.tsv`));
-  for (const r of JSON.parse(readFileSync(join(raw, `${part}.json`), 'utf8')).results) {
-    const ms = (s) => s * 1000;
-    measured[r.command] = {
-      label: LABELS[r.command] ?? r.command,
-      command: tidy(commands[r.command]),
-      median_ms: ms(r.median), min_ms: ms(r.min), max_ms: ms(r.max),
-      mean_ms: ms(r.mean), stddev_ms: ms(r.stddev ?? 0), runs: r.times.length,
-      // Every run, in order: shows when someone else's load hit the machine.
-      times_ms: r.times.map((t) => Math.round(ms(t) * 100) / 100),
-    };
+// Each round's hyperfine JSON holds a few runs of every command: pool them.
+const times = {};
+const commands = {};
+const round = (file) => Number(file.match(/^(?:host|crun)-(\d+)\.json$/)?.[1]);
+for (const file of readdirSync(raw).filter(round).sort((a, b) => round(a) - round(b))) {
+  for (const r of JSON.parse(readFileSync(join(raw, file), 'utf8')).results) {
+    (times[r.command] ??= []).push(...r.times.map((t) => t * 1000));
   }
 }
+for (const part of ['host', 'crun']) Object.assign(commands, Object.fromEntries(tsv(`${part}.tsv`)));
+
+const measured = {};
+for (const [id, ms] of Object.entries(times)) {
+  const sorted = [...ms].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  measured[id] = {
+    label: LABELS[id] ?? id,
+    command: tidy(commands[id]),
+    median_ms: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2,
+    min_ms: sorted[0],
+    max_ms: sorted.at(-1),
+    runs: ms.length,
+    // Every run, round after round: shows the machine's fast and slow spells.
+    times_ms: ms.map((t) => Math.round(t * 100) / 100),
+  };
+}
+
 // In LABELS' order: the floors, crun, then minipod.
 const benchmarks = Object.fromEntries(Object.keys(LABELS).map((id) => [id, measured[id]]));
 const median = (id) => benchmarks[id].median_ms;
@@ -78,7 +90,7 @@ const nodeRatio = benchmarks['node-1'].vs_floor;
 const pauseRss = Math.max(memory.pause_node_kb, memory.pause_deno_kb);
 const targets = [
   { target: `minipod run (Node), 1 container <= ${NODE_RATIO_TARGET}x node -e 0`,
-    value: `${nodeRatio.toFixed(2)}x`, met: nodeRatio <= NODE_RATIO_TARGET },
+    value: `${nodeRatio.toFixed(3)}x`, met: nodeRatio <= NODE_RATIO_TARGET },
   ...['node', 'deno'].map((runtime) => ({
     target: `extra container (${runtime === 'node' ? 'Node' : 'Deno'}) <= one crun run (${fmt(median('crun'))} ms)`,
     value: `${fmt(marginal[runtime].per_container_ms)} ms`, met: marginal[runtime].met,
@@ -86,15 +98,18 @@ const targets = [
   { target: 'pause VmRSS <= 1 MiB', value: `${pauseRss} kB`, met: pauseRss <= PAUSE_RSS_TARGET_KB },
 ];
 
-const machine = { nproc: Number(facts.nproc), kernel: facts.kernel, cpu: facts.cpu, memory: facts.memory, loadavg: facts.loadavg };
+const machine = {
+  nproc: Number(facts.nproc), kernel: facts.kernel, cpu: facts.cpu, memory: facts.memory, loadavg: facts.loadavg,
+  node_extra_ca_certs_in_caller: facts.ca_env,
+};
 const versions = Object.fromEntries(
   ['node', 'deno', 'crun', 'hyperfine', 'busybox'].map((k) => [k, facts[k]]).concat([['catatonit', facts['catatonit.version']]]),
 );
-const hyperfine = `hyperfine -N --warmup 3 --runs ${facts.runs} --export-json FILE -n ID 'COMMAND' ...`;
+const hyperfine = `hyperfine -N --warmup 3 --runs ${facts.per_round} --export-json FILE -n ID 'COMMAND' ...`;
 const crunWrapper = `unshare -m --propagation private sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh ${hyperfine}`;
 
 const result = {
-  date: new Date().toISOString(), runs: Number(facts.runs), machine, versions,
+  date: new Date().toISOString(), runs: Number(facts.runs), rounds: Number(facts.rounds), machine, versions,
   harness: { hyperfine, crun: crunWrapper }, benchmarks, marginal, memory, targets,
 };
 writeFileSync(join(out, 'start.json'), JSON.stringify(result, null, 2) + '\n');
@@ -116,8 +131,10 @@ function markdown(r) {
   return [
     '# Start-up benchmark (issue #2)',
     '',
-    `Written by \`sh bench/start.sh\` on ${r.date.slice(0, 10)}: medians of ${r.runs} runs each (after 3 warm-up runs),`,
-    'min–max in brackets, all in one run on the same busybox rootfs. Ratios are of medians.',
+    `Written by \`sh bench/start.sh\` on ${r.date.slice(0, 10)}: medians of ${r.runs} runs of each command, with min–max,`,
+    `all in one run on the same busybox rootfs. The runs are taken in ${r.rounds} rounds that each run every`,
+    'command in turn (after 3 warm-up runs of it), so that the machine\'s slow spells hit all',
+    'of them alike. Ratios are of medians.',
     '',
     row(['what', 'median ms', 'min–max ms', 'vs its floor', 'vs crun run']),
     row(['---', '---:', '---:', '---:', '---:']),
@@ -125,6 +142,10 @@ function markdown(r) {
       row([x.label, fmt(x.median_ms), `${fmt(x.min_ms)}–${fmt(x.max_ms)}`, ratio(x.vs_floor), ratio(x.vs_crun)])),
     '',
     'The floor of a Node row is `node -e 0`, of a Deno row `deno eval 0`.',
+    '',
+    'Every command ran with `NODE_EXTRA_CA_CERTS` unset. Where it is set (the caller had',
+    `\`${r.machine.node_extra_ca_certs_in_caller}\`), Node loads that CA bundle at every start, TLS or not, adding ~85 ms`,
+    'to `node -e 0` and to minipod alike, which would flatter the ratio.',
     '',
     '## Targets',
     '',
@@ -154,7 +175,7 @@ function markdown(r) {
     '',
     '## Commands',
     '',
-    'Each benchmark ran as',
+    'Each round ran',
     '',
     '```sh',
     r.harness.hyperfine,
