@@ -17,8 +17,5 @@ export function errnoName(errno: number): string {
 
 export const ENOENT = 2;
 export const ESRCH = 3;
-export const EINTR = 4;
 export const EAGAIN = 11;
-export const EBUSY = 16;
-export const EEXIST = 17;
 export const EINVAL = 22;

@@ -39,6 +39,9 @@ const cases: [string, (l: Libc) => void, string][] = [
   ['pivot_root', (l) => l.pivotRoot('.', '.'), 'pivot_root(., .): EINVAL'],
   ['sethostname', (l) => l.sethostname('web'), 'sethostname("web"): EINVAL'],
   ['mknod', (l) => l.mknod('/x/dev/null', 0o20666, 1, 3), 'mknod(/x/dev/null, 1:3): EINVAL'],
+  ['chroot', (l) => l.chroot('/x'), 'chroot(/x): EINVAL'],
+  ['prctl', (l) => l.prctl(1, 9), 'prctl(1, 9): EINVAL'],
+  ['ioctl', (l) => l.ioctl(3, 0x8914, new Uint8Array(40), 'lo'), 'ioctl(lo, 0x8914): EINVAL'],
 ];
 for (const [name, call, message] of cases) {
   test(`${name} failure message`, () => {
