@@ -1,11 +1,12 @@
 import type { RuntimeContext } from '../context.ts';
+import { MinipodError } from '../errors.ts';
 import { applyRootfs } from '../rootfs/apply.ts';
 import { checkMountPoints } from '../rootfs/check.ts';
 import { planRootfs } from '../rootfs/plan.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { ContainerPlan } from '../spec/plan-types.ts';
 import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../sys/constants.ts';
-import { EAGAIN } from '../sys/errno.ts';
+import { EAGAIN, ENOENT } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
 
@@ -38,7 +39,7 @@ export function startContainer(
   try {
     for (const kind of joinedNamespaces(pod.sharePid)) {
       const path = `/proc/${sandbox.pid}/ns/${kind}`;
-      joined.push([kind, libc.open(path, O_RDONLY | O_CLOEXEC), path]);
+      joined.push([kind, openNamespace(ctx, path, sandbox.pid), path]);
     }
     const child = ctx.threads.run(() => {
       for (const [kind, fd, path] of joined) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
@@ -66,6 +67,17 @@ export function startContainer(
     throw err;
   } finally {
     for (const [, fd] of joined) libc.close(fd);
+  }
+}
+
+function openNamespace(ctx: RuntimeContext, path: string, pausePid: number): number {
+  try {
+    return ctx.host.libc.open(path, O_RDONLY | O_CLOEXEC);
+  } catch (err) {
+    if (err instanceof SyscallError && err.errno === ENOENT) {
+      throw new MinipodError(`the pod sandbox (pause, pid ${pausePid}) is gone`, { cause: err });
+    }
+    throw err;
   }
 }
 

@@ -9,7 +9,7 @@ import { PodDir } from '../state/pod-dir.ts';
 import { SIGKILL, SIGTERM } from '../sys/constants.ts';
 import { ESRCH } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
-import { exitCodeOf } from '../sys/process.ts';
+import { type ExitStatus, exitCodeOf } from '../sys/process.ts';
 import { Backoff, shouldRestart } from './restart.ts';
 
 export interface PodEvents {
@@ -59,6 +59,10 @@ interface Slot {
   restartTimer: ReturnType<typeof setTimeout> | null;
   done: boolean;
   output: Promise<void>[];
+}
+
+function describeExit(status: ExitStatus): string {
+  return status.signal !== null ? `killed by signal ${status.signal}` : `exit ${status.code}`;
 }
 
 /** Resolves with `value` of the first to settle; the timer never outlives the race. */
@@ -114,8 +118,9 @@ export class PodSupervisor {
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
       this.sandbox = startSandbox(this.ctx, { hostname: this.plan.hostname, shmDir: this.dir.shm });
-      void this.sandbox.child.exited.then(() => {
-        if (!this.stopSignal && !this.isFinished()) this.fail(new MinipodError('the pod sandbox (pause) exited unexpectedly'));
+      void this.sandbox.child.exited.then((status) => {
+        if (this.stopSignal || this.isFinished()) return;
+        this.fail(new MinipodError(`the pod sandbox (pause) exited unexpectedly (${describeExit(status)})`));
       });
       for (const slot of this.slots) this.start(slot);
       this.saveState();

@@ -78,4 +78,16 @@ test('a rootfs whose /proc is a symlink is refused before any namespace work', a
   }
 });
 
+test('a pause that is already gone is named as such, not as a bare ENOENT', () => {
+  const { ctx, libc } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    libc.failOn('open', 2, ([path]) => String(path).endsWith('/ns/net'));
+    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /^the pod sandbox \(pause, pid 777\) is gone$/);
+    assert.equal(libc.names().filter((n) => n === 'close').length, 2, 'the status pipe is closed');
+  } finally {
+    remove();
+  }
+});
+
 test.run();

@@ -150,7 +150,7 @@ test('the pause dying ends the pod with an error', async () => {
     const result = t.supervisor.run();
     await tick();
     t.spawner.exit(t.pause, { code: null, signal: 9 });
-    await rejects(result, /the pod sandbox \(pause\) exited unexpectedly/);
+    await rejects(result, /^the pod sandbox \(pause\) exited unexpectedly \(killed by signal 9\)$/);
     assert.not.ok(existsSync(join(t.stateRoot, t.supervisor.id)));
   } finally {
     t.cleanup();
