@@ -1,5 +1,7 @@
 import { openContext } from '../lib/context.ts';
 import { MinipodError } from '../lib/errors.ts';
+import { podStatus } from '../lib/status/kube.ts';
+import { statusTable } from '../lib/status/table.ts';
 import { PodSupervisor, type StopSignal } from '../lib/supervisor/pod.ts';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
@@ -7,17 +9,34 @@ import { planFromFile } from './manifest.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Runs the pod in the foreground. Each line a container writes is printed as
-"NAME | line" (stderr to stderr). minipod exits when every container has
-ended for good: 0 if all exited 0, else the code of the first that failed;
-125 when minipod itself failed. SIGINT/SIGTERM stop the pod (a second one
-kills at once) and exit 130/143.`;
+"NAME | line" (stderr to stderr). When the pod has ended, its status is
+printed on stderr: the pod's line as 'kubectl get pod' shows it, then one
+line per container (state, exit code, kubelet's reason, restarts, duration).
+With -o json, the pod's v1 PodStatus is printed on stdout instead, and the
+containers' lines all go to stderr, so stdout is only the JSON.
+minipod exits when every container has ended for good: 0 if all exited 0,
+else the code of the first that failed; 125 when minipod itself failed (no
+status then). SIGINT/SIGTERM stop the pod (a second one kills at once) and
+exit 130/143.`;
 
-export const usage = 'minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] FILE';
+export const usage = 'minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] [-o json] FILE';
 
 export const options = {
   grace: { type: 'string' },
   backoff: { type: 'string' },
+  output: { type: 'string', short: 'o' },
 } as const;
+
+const OUTPUTS = ['table', 'json'] as const;
+
+function outputFormat(value: VerbArgs['values'][string]): (typeof OUTPUTS)[number] {
+  if (value === undefined) return 'table';
+  const found = OUTPUTS.find((o) => o === value);
+  if (!found) {
+    throw new MinipodError(`--output: Unsupported value: ${JSON.stringify(value)}: supported values: ${OUTPUTS.map((o) => `"${o}"`).join(', ')}`);
+  }
+  return found;
+}
 
 function seconds(value: VerbArgs['values'][string], option: string): number | undefined {
   if (value === undefined) return undefined;
@@ -33,6 +52,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   if (!file || extra.length) throw new MinipodError(`usage: ${usage}`);
   const graceSeconds = seconds(values.grace, 'grace');
   const backoffSeconds = seconds(values.backoff, 'backoff') ?? 10;
+  const output = outputFormat(values.output);
   const plan = await planFromFile(file, globals.images);
   if (plan.restartPolicy === 'Always') {
     process.stderr.write(`minipod: restartPolicy is Always (the Kubernetes default): the pod runs until stopped (Ctrl-C)\n`);
@@ -50,7 +70,8 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     graceSeconds,
     backoffSeconds,
     events: {
-      line: (name, stream, text) => print(stream, `${name} | ${text}\n`),
+      // With -o json stdout carries the status alone.
+      line: (name, stream, text) => print(output === 'json' ? 'stderr' : stream, `${name} | ${text}\n`),
       notice: (message) => print('stderr', `minipod: ${message}\n`),
     },
   });
@@ -58,7 +79,10 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
   try {
-    return (await supervisor.run()).exitCode;
+    const result = await supervisor.run();
+    if (output === 'json') print('stdout', `${JSON.stringify(podStatus(result), null, 4)}\n`);
+    else print('stderr', statusTable(result));
+    return result.exitCode;
   } finally {
     for (const [signal, handler] of Object.entries(handlers)) process.off(signal, handler);
     ctx.close();

@@ -63,10 +63,15 @@ export function formatFieldError({ field, type, value, detail }: FieldError): st
   return field ? `${field}: ${body}` : body;
 }
 
+/** Beyond this many characters a value is cut: the error is one line to read, not a copy of the manifest. */
+const MAX_VALUE_CHARS = 300;
+
 function formatValue(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'boolean' || value === undefined
-    ? String(value)
-    : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
+  const text = JSON.stringify(value);
+  if (text.length <= MAX_VALUE_CHARS) return text;
+  const length = typeof value === 'string' ? `${value.length} characters` : `${text.length} characters as JSON`;
+  return `${text.slice(0, 64)}... (${length})`;
 }
 
 type Obj = Record<string, unknown>;
@@ -304,6 +309,8 @@ function gracePeriodIsNonNegative({ spec }: Pod, r: Report): void {
   if (grace === undefined) return;
   if (typeof grace !== 'number' || !Number.isInteger(grace)) r.invalid(field, grace, 'must be an integer');
   else if (grace < 0) r.invalid(field, grace, 'must be greater than or equal to 0');
+  // Beyond this a number has lost digits on the way in (99999999999999999999 reads as 1e20).
+  else if (grace > Number.MAX_SAFE_INTEGER) r.invalid(field, grace, `must be less than or equal to ${Number.MAX_SAFE_INTEGER}`);
 }
 
 const STRICT_CHECKS: readonly Check[] = [

@@ -28,20 +28,49 @@ export interface SuperviseOptions {
   events: PodEvents;
 }
 
-export type ContainerReason = 'Completed' | 'Error' | 'StartError' | 'Killed';
+/**
+ * kubelet's reasons for a terminated container: Completed for exit 0, Error
+ * otherwise (a container stopped with the pod included: 143 after SIGTERM,
+ * 137 after SIGKILL), ContainerCannotRun when its command could not be executed.
+ */
+export type ContainerReason = 'Completed' | 'Error' | 'ContainerCannotRun';
+
+/** One run of a container that has ended; times in ms since the epoch. */
+export interface Termination {
+  exitCode: number;
+  reason: ContainerReason;
+  /** Why it could not run (the exec error), for ContainerCannotRun. */
+  message: string | null;
+  startedAt: number;
+  finishedAt: number;
+}
 
 export interface ContainerStatus {
   name: string;
+  /** The image as the manifest wrote it. */
+  image: string;
   restarts: number;
+  /** waiting: ended and due to restart (kubelet's CrashLoopBackOff). */
+  state: 'waiting' | 'running' | 'terminated';
+  /** When the current run started, while running. */
+  startedAt: number | null;
+  /** The run that ended last, and the one before it (kubelet's lastState of a terminated container). */
+  last: Termination | null;
+  previous: Termination | null;
+  /** Of the run that ended last. */
   exitCode: number | null;
   reason: ContainerReason | null;
 }
 
 export interface PodResult {
   id: string;
+  name: string;
   phase: 'Succeeded' | 'Failed';
   /** 0 when every container exited 0; else the first failure's code, or 128+signal when minipod was stopped. */
   exitCode: number;
+  /** When the pod started and ended, in ms since the epoch. */
+  startedAt: number;
+  finishedAt: number;
   containers: ContainerStatus[];
 }
 
@@ -103,7 +132,9 @@ export class PodSupervisor {
   ) {
     this.slots = plan.containers.map((c) => ({
       plan: c,
-      status: { name: c.name, restarts: 0, exitCode: null, reason: null },
+      status: {
+        name: c.name, image: c.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null, exitCode: null, reason: null,
+      },
       process: null,
       exited: Promise.resolve(),
       startedAt: 0,
@@ -115,6 +146,7 @@ export class PodSupervisor {
   }
 
   async run(): Promise<PodResult> {
+    const startedAt = Date.now();
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
       this.sandbox = startSandbox(this.ctx, { hostname: this.plan.hostname, shmDir: this.dir.shm });
@@ -134,6 +166,9 @@ export class PodSupervisor {
     const exitCode = this.stopSignal ? 128 + SIGNALS[this.stopSignal] : (this.firstFailedCode ?? 0);
     return {
       id: this.id,
+      name: this.plan.name,
+      startedAt,
+      finishedAt: Date.now(),
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
       exitCode,
       containers: this.slots.map((s) => s.status),
@@ -164,6 +199,8 @@ export class PodSupervisor {
     const process = startContainer(this.ctx, this.sandbox!, { sharePid: this.plan.sharePid, shmDir: this.dir!.shm }, plan);
     slot.process = process;
     slot.startedAt = Date.now();
+    slot.status.state = 'running';
+    slot.status.startedAt = slot.startedAt;
     const { events } = this.options;
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = process.child[stream];
@@ -176,8 +213,13 @@ export class PodSupervisor {
     slot.process = null;
     const startError = process.takeStartError();
     const { status } = slot;
+    const reason = startError ? 'ContainerCannotRun' : exitCode === 0 ? 'Completed' : 'Error';
+    status.previous = status.last;
+    status.last = { exitCode, reason, message: startError, startedAt: slot.startedAt, finishedAt: Date.now() };
     status.exitCode = exitCode;
-    status.reason = startError ? 'StartError' : this.stopSignal ? 'Killed' : exitCode === 0 ? 'Completed' : 'Error';
+    status.reason = reason;
+    status.state = 'terminated';
+    status.startedAt = null;
     if (startError) this.options.events.notice(`container "${status.name}": ${startError}`);
     if (this.stopSignal || this.failure) return;
 
@@ -186,6 +228,7 @@ export class PodSupervisor {
       this.options.events.notice(
         `container "${status.name}" exited with ${exitCode}; restarting in ${delay}s (restartPolicy ${this.plan.restartPolicy})`,
       );
+      status.state = 'waiting';
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = null;
         status.restarts++;

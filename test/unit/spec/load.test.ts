@@ -108,6 +108,15 @@ const ERROR_CASES: [string, () => string, (path: string) => string][] = [
   ['101 alias uses', () => file('aliases.yaml', aliases(101)), (p) => `${p}: ${TOO_MANY_ALIASES}`],
   ['an alias inside its own anchor', () => file('cycle.yaml', 'a: &a [*a]\n'), (p) => `${p}: ${TOO_MANY_ALIASES}`],
   ['an undefined alias', () => file('alias.yaml', 'a: *nowhere\n'), (p) => `${p}: unidentified alias "nowhere" at line 1, column 12`],
+  ['YAML nested too deep', () => file('deep.yaml', `a: ${'['.repeat(1000)}${']'.repeat(1000)}\n`),
+    (p) => `${p}: nesting exceeded maxDepth (100) at line 1, column 103`],
+  ['JSON nested too deep, outside strings', () => file('deep.json', `{"s": "[{[{", "a":\n ${'['.repeat(100)}${']'.repeat(100)}}`),
+    (p) => `${p}: nesting exceeded maxDepth (100) at line 2, column 101`],
+  ['a top-level array', () => file('list.yaml', '- kind: Pod\n'), (p) => `${p}: a manifest must be one Pod object, not an array`],
+  ['a top-level string', () => file('word.yaml', 'Pod\n'), (p) => `${p}: a manifest must be one Pod object, not a string`],
+  ['a top-level JSON null', () => file('null.json', 'null'), (p) => `${p}: a manifest must be one Pod object, not null`],
+  ['more than 3 MiB', () => file('big.yaml', `a: ${'x'.repeat(3 * 1024 * 1024)}\n`),
+    (p) => `${p}: too large: a manifest may be at most 3145728 bytes (3 MiB), as for the Kubernetes API server`],
 ];
 
 for (const [name, path, expected] of ERROR_CASES) {
@@ -116,6 +125,22 @@ for (const [name, path, expected] of ERROR_CASES) {
     assert.is((await loadError(p)).message, expected(p));
   });
 }
+
+test('exactly 3 MiB is not too large', async () => {
+  const path = file('limit.yaml', `a: ${'x'.repeat(3 * 1024 * 1024 - 4)}\n`);
+  assert.is(((await loadManifest(path)).manifest as { a: string }).a.length, 3 * 1024 * 1024 - 4);
+});
+
+test('error: bytes that are not UTF-8, with the byte and its place (column in characters)', async () => {
+  const path = join(tmp, 'latin1.yaml');
+  writeFileSync(path, Buffer.concat([Buffer.from('kind: Pod\nname: é'), Buffer.from([0xe9, 0x0a])]));
+  assert.is((await loadError(path)).message, `${path}: invalid UTF-8 (byte 0xe9) at line 2, column 8`);
+});
+
+test('a UTF-8 byte order mark is skipped, in JSON too', async () => {
+  const path = file('bom.json', `\ufeff${JSON.stringify(WEB)}`);
+  assert.equal((await loadManifest(path)).manifest, WEB);
+});
 
 // V8's wording differs between versions; the file, the line and the column do not.
 test('error: JSON syntax error names line and column, on one line', async () => {

@@ -95,6 +95,16 @@ const ERROR_CASES: [string, unknown, string[]][] = [
     'spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0',
   ]],
   ['grace fractional', pod((m) => (m.spec.terminationGracePeriodSeconds = 1.5)), ['spec.terminationGracePeriodSeconds: Invalid value: 1.5: must be an integer']],
+  ['grace beyond what a number holds exactly', pod((m) => (m.spec.terminationGracePeriodSeconds = 1e20)), [
+    'spec.terminationGracePeriodSeconds: Invalid value: 100000000000000000000: must be less than or equal to 9007199254740991',
+  ]],
+  ['grace infinite', pod((m) => (m.spec.terminationGracePeriodSeconds = Infinity)), ['spec.terminationGracePeriodSeconds: Invalid value: Infinity: must be an integer']],
+  ['a long value is cut in the message', pod((m) => (m.metadata.name = 'a'.repeat(5000))), [
+    `metadata.name: Invalid value: "${'a'.repeat(63)}... (5000 characters): must be no more than 253 characters`,
+  ]],
+  ['a long non-string value is cut too', pod((m) => (m.spec.containers[0].command = Array(200).fill(1))), [
+    `spec.containers[0].command: Invalid value: [${'1,'.repeat(31)}1... (401 characters as JSON): must be an array of strings`,
+  ]],
   ['grace a string', pod((m) => (m.spec.terminationGracePeriodSeconds = '30')), ['spec.terminationGracePeriodSeconds: Invalid value: "30": must be an integer']],
   ['every problem at once', {
     apiVersion: 'v2',

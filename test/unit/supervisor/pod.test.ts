@@ -91,6 +91,10 @@ test('OnFailure restarts a failed container after the backoff and counts it', as
     const r = await result;
     assert.is(r.exitCode, 0);
     assert.is(r.containers[0]!.restarts, 1);
+    const { state, image, last, previous } = r.containers[0]!;
+    assert.equal([state, image, last?.exitCode, last?.reason, previous?.exitCode, previous?.reason], ['terminated', 'x', 0, 'Completed', 1, 'Error']);
+    assert.ok(previous!.finishedAt <= last!.startedAt && last!.startedAt <= last!.finishedAt, 'each run has its own times');
+    assert.ok(r.startedAt <= previous!.startedAt && last!.finishedAt <= r.finishedAt);
     assert.match(t.notices[0]!, 'container "a" exited with 1; restarting in 0.01s (restartPolicy OnFailure)');
   } finally {
     t.cleanup();
@@ -107,7 +111,7 @@ test('stop: SIGTERM to each container, SIGKILL after the grace period to one tha
     const r = await result;
     assert.is(r.exitCode, 130);
     assert.equal(t.kills(), [[t.first, SIGTERM], [t.second, SIGTERM], [t.second, SIGKILL], [t.pause, SIGTERM]]);
-    assert.equal(r.containers.map((c) => c.reason), ['Killed', 'Killed']);
+    assert.equal(r.containers.map((c) => [c.exitCode, c.reason]), [[143, 'Error'], [137, 'Error']], 'as kubelet reports containers stopped with their pod');
   } finally {
     t.cleanup();
   }

@@ -1,0 +1,56 @@
+// A finished pod as Kubernetes reports it: the v1 PodStatus that
+// `kubectl get pod -o json` shows under .status, with kubelet's field names
+// and values. What minipod does not know (hostIP, podIP, containerID, QoS)
+// is left out, not invented.
+import type { IContainerState, IContainerStateTerminated, IContainerStatus, IPodStatus } from 'kubernetes-models/v1';
+import type { ContainerStatus, PodResult, Termination } from '../supervisor/pod.ts';
+
+/** metav1.Time: RFC 3339 in UTC, to the second, as the API server writes it. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function terminated(t: Termination): IContainerStateTerminated {
+  return {
+    exitCode: t.exitCode,
+    reason: t.reason,
+    ...(t.message ? { message: t.message } : {}),
+    startedAt: rfc3339(t.startedAt),
+    finishedAt: rfc3339(t.finishedAt),
+  };
+}
+
+function state(c: ContainerStatus): IContainerState {
+  if (c.state === 'running') return { running: { startedAt: rfc3339(c.startedAt!) } };
+  if (c.state === 'terminated' && c.last) return { terminated: terminated(c.last) };
+  // Ended and due to restart when the pod stopped, as kubelet shows a container in backoff.
+  return { waiting: { reason: c.last ? 'CrashLoopBackOff' : 'ContainerCreating' } };
+}
+
+function lastState(c: ContainerStatus): IContainerState {
+  const before = c.state === 'terminated' ? c.previous : c.last;
+  return before ? { terminated: terminated(before) } : {};
+}
+
+export function containerStatus(c: ContainerStatus): IContainerStatus {
+  return {
+    name: c.name,
+    state: state(c),
+    lastState: lastState(c),
+    // Without readiness probes kubelet reports a running container as ready; at the end none runs.
+    ready: c.state === 'running',
+    restartCount: c.restarts,
+    image: c.image,
+    // Required by the API; kubelet leaves it empty when it has no image digest.
+    imageID: '',
+    started: c.state === 'running',
+  };
+}
+
+export function podStatus(pod: PodResult): IPodStatus {
+  return {
+    phase: pod.phase,
+    startTime: rfc3339(pod.startedAt),
+    containerStatuses: pod.containers.map(containerStatus),
+  };
+}

@@ -1,0 +1,50 @@
+// What `minipod run` prints on stderr when the pod has ended: the pod's line
+// as `kubectl get pod` prints it, then one line per container from its
+// status, in kubectl's plain aligned columns.
+import type { ContainerStatus, PodResult } from '../supervisor/pod.ts';
+
+/** Columns padded to their widest cell, three spaces apart as kubectl's, no trailing blanks. */
+export function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd());
+}
+
+/** A short duration: 350ms, 4.2s, 42s, 3m5s, 2h10m. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)}s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function containerRow(c: ContainerStatus, podEnd: number): string[] {
+  if (c.state === 'running') return [c.name, 'running', '', '', String(c.restarts), duration(podEnd - c.startedAt!)];
+  const t = c.last;
+  // In backoff when the pod stopped: kubelet's waiting reason, with the exit that led to it.
+  const reason = c.state === 'waiting' ? (t ? 'CrashLoopBackOff' : '') : (t?.reason ?? '');
+  return [
+    c.name,
+    c.state,
+    t ? String(t.exitCode) : '',
+    reason,
+    String(c.restarts),
+    t ? duration(t.finishedAt - t.startedAt) : '',
+  ];
+}
+
+/** The table, one string ending in a newline. */
+export function statusTable(pod: PodResult): string {
+  const restarts = pod.containers.reduce((sum, c) => sum + c.restarts, 0);
+  const ready = pod.containers.filter((c) => c.state === 'running').length;
+  const podLines = columns([
+    ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
+    [pod.name, `${ready}/${pod.containers.length}`, pod.phase, String(restarts), duration(pod.finishedAt - pod.startedAt)],
+  ]);
+  const containerLines = columns([
+    ['CONTAINER', 'STATE', 'EXIT CODE', 'REASON', 'RESTARTS', 'DURATION'],
+    ...pod.containers.map((c) => containerRow(c, pod.finishedAt)),
+  ]);
+  return [...podLines, ...containerLines].join('\n') + '\n';
+}

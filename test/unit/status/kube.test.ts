@@ -1,0 +1,54 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { podStatus, rfc3339 } from '../../../lib/status/kube.ts';
+import { mixedPod, T0 } from './fixture.ts';
+
+test('metav1.Time: RFC 3339, UTC, to the second', () => {
+  assert.is(rfc3339(T0), '2026-11-25T15:45:41Z');
+});
+
+test('a v1 PodStatus with kubelet field names; unknown fields left out', () => {
+  const t = (ms: number) => rfc3339(T0 + ms);
+  assert.equal(podStatus(mixedPod()), {
+    phase: 'Failed',
+    startTime: '2026-11-25T15:45:41Z',
+    containerStatuses: [
+      {
+        name: 'ok',
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t(40), finishedAt: t(48) } },
+        lastState: {},
+        ready: false, restartCount: 0, image: 'busybox', imageID: '', started: false,
+      },
+      {
+        name: 'fail',
+        state: { terminated: { exitCode: 3, reason: 'Error', startedAt: t(40), finishedAt: '2026-11-25T15:45:53Z' } },
+        lastState: { terminated: { exitCode: 2, reason: 'Error', startedAt: t(10), finishedAt: t(20) } },
+        ready: false, restartCount: 1, image: 'busybox', imageID: '', started: false,
+      },
+      {
+        name: 'not-found',
+        state: {
+          terminated: {
+            exitCode: 127,
+            reason: 'ContainerCannotRun',
+            message: 'exec: "no-such-program": executable file not found in $PATH',
+            startedAt: t(40),
+            finishedAt: t(42),
+          },
+        },
+        lastState: {},
+        ready: false, restartCount: 0, image: 'busybox', imageID: '', started: false,
+      },
+    ],
+  });
+});
+
+test('a container in backoff when the pod stopped: waiting CrashLoopBackOff, its last run in lastState', () => {
+  const pod = mixedPod();
+  pod.containers = [{ ...pod.containers[1]!, state: 'waiting' }];
+  const [c] = podStatus(pod).containerStatuses!;
+  assert.equal(c!.state, { waiting: { reason: 'CrashLoopBackOff' } });
+  assert.is(c!.lastState!.terminated!.exitCode, 3);
+});
+
+test.run();

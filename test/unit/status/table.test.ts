@@ -1,0 +1,42 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { columns, duration, statusTable } from '../../../lib/status/table.ts';
+import { mixedPod, T0 } from './fixture.ts';
+
+test('the pod line, then one line per container, aligned, no trailing blanks', () => {
+  assert.fixture(statusTable(mixedPod()), [
+    'NAME    READY   STATUS   RESTARTS   AGE',
+    'mixed   0/3     Failed   1          12s',
+    'CONTAINER   STATE        EXIT CODE   REASON               RESTARTS   DURATION',
+    'ok          terminated   0           Completed            0          8ms',
+    'fail        terminated   3           Error                1          12s',
+    'not-found   terminated   127         ContainerCannotRun   0          2ms',
+    '',
+  ].join('\n'));
+});
+
+test('a container waiting to restart when the pod stopped: CrashLoopBackOff, with the exit that led there', () => {
+  const pod = mixedPod();
+  pod.phase = 'Failed';
+  pod.containers = [{ ...pod.containers[1]!, state: 'waiting' }];
+  assert.is(statusTable(pod).split('\n')[3], 'fail        waiting   3           CrashLoopBackOff   1          12s');
+});
+
+test('a running container (never at the end of run, but shown as such)', () => {
+  const pod = mixedPod();
+  pod.containers = [{ ...pod.containers[0]!, state: 'running', startedAt: T0 + 500, last: null, exitCode: null, reason: null }];
+  const lines = statusTable(pod).split('\n');
+  assert.is(lines[1], 'mixed   1/1     Failed   0          12s');
+  assert.is(lines[3], 'ok          running' + ' '.repeat(24) + '0          12s');
+});
+
+test('durations: short, and precise while short', () => {
+  assert.equal([0, 999, 1000, 4250, 10_000, 59_999, 60_000, 185_000, 3_600_000, 7_830_000].map(duration),
+    ['0ms', '999ms', '1.0s', '4.2s', '10s', '59s', '1m0s', '3m5s', '1h0m', '2h10m']);
+});
+
+test('columns pad to the widest cell, three spaces apart', () => {
+  assert.equal(columns([['A', 'BB', 'C'], ['aaa', 'b', '']]), ['A     BB   C', 'aaa   b']);
+});
+
+test.run();
