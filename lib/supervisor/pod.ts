@@ -57,9 +57,6 @@ export interface ContainerStatus {
   /** The run that ended last, and the one before it (kubelet's lastState of a terminated container). */
   last: Termination | null;
   previous: Termination | null;
-  /** Of the run that ended last. */
-  exitCode: number | null;
-  reason: ContainerReason | null;
 }
 
 export interface PodResult {
@@ -133,7 +130,7 @@ export class PodSupervisor {
     this.slots = plan.containers.map((c) => ({
       plan: c,
       status: {
-        name: c.name, image: c.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null, exitCode: null, reason: null,
+        name: c.name, image: c.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null,
       },
       process: null,
       exited: Promise.resolve(),
@@ -216,8 +213,6 @@ export class PodSupervisor {
     const reason = startError ? 'ContainerCannotRun' : exitCode === 0 ? 'Completed' : 'Error';
     status.previous = status.last;
     status.last = { exitCode, reason, message: startError, startedAt: slot.startedAt, finishedAt: Date.now() };
-    status.exitCode = exitCode;
-    status.reason = reason;
     status.state = 'terminated';
     status.startedAt = null;
     if (startError) this.options.events.notice(`container "${status.name}": ${startError}`);

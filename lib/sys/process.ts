@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 // Starting processes is the one thing besides libc that differs between Node
 // and Deno. Both spawners fork on the calling thread, synchronously: that is
 // what lets the runtime switch this thread into a namespace, spawn, and
@@ -28,6 +30,11 @@ export interface Child {
 export interface Spawner {
   /** Forks now, on this thread; throws if the program could not be started. */
   spawn(request: SpawnRequest): Child;
+}
+
+/** Both runtimes report a signal by name; the rest of minipod uses numbers. */
+export function signalNumber(name: string | null): number | null {
+  return name === null ? null : ((constants.signals as Record<string, number>)[name] ?? null);
 }
 
 /** The shell's convention, which kubelet and docker follow too. */

@@ -1,9 +1,5 @@
-import { constants } from 'node:os';
 import { MinipodError } from '../errors.ts';
-import type { Child, Spawner } from './process.ts';
-
-const signalNumber = (name: string | null) =>
-  name === null ? null : ((constants.signals as Record<string, number>)[name] ?? null);
+import { type Child, type Spawner, signalNumber } from './process.ts';
 
 export const denoSpawner: Spawner = {
   spawn({ path, args, env, output }) {

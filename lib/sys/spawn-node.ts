@@ -1,10 +1,6 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { MinipodError } from '../errors.ts';
-import type { Child, ExitStatus, Spawner } from './process.ts';
-
-const signalNumber = (name: string | null) =>
-  name === null ? null : ((constants.signals as Record<string, number>)[name] ?? null);
+import { type Child, type ExitStatus, type Spawner, signalNumber } from './process.ts';
 
 export const nodeSpawner: Spawner = {
   spawn({ path, args, env, output }) {

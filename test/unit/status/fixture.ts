@@ -1,11 +1,11 @@
-import type { ContainerStatus, PodResult } from '../../../lib/supervisor/pod.ts';
+import type { ContainerStatus, PodResult, Termination } from '../../../lib/supervisor/pod.ts';
 
 // 2026-11-25T15:45:41.250Z and offsets from it, in ms.
 export const T0 = Date.UTC(2026, 10, 25, 15, 45, 41, 250);
 
-function ended(name: string, exitCode: number, reason: ContainerStatus['reason'] & string, ms: number, message: string | null = null): ContainerStatus {
+function ended(name: string, exitCode: number, reason: Termination['reason'], ms: number, message: string | null = null): ContainerStatus {
   const last = { exitCode, reason, message, startedAt: T0 + 40, finishedAt: T0 + 40 + ms };
-  return { name, image: 'busybox', restarts: 0, state: 'terminated', startedAt: null, last, previous: null, exitCode, reason };
+  return { name, image: 'busybox', restarts: 0, state: 'terminated', startedAt: null, last, previous: null };
 }
 
 /** A pod of one container exiting 0, one exiting 3 after a restart, one whose command is not there. */

@@ -24,7 +24,7 @@ test('a container waiting to restart when the pod stopped: CrashLoopBackOff, wit
 
 test('a running container (never at the end of run, but shown as such)', () => {
   const pod = mixedPod();
-  pod.containers = [{ ...pod.containers[0]!, state: 'running', startedAt: T0 + 500, last: null, exitCode: null, reason: null }];
+  pod.containers = [{ ...pod.containers[0]!, state: 'running', startedAt: T0 + 500, last: null }];
   const lines = statusTable(pod).split('\n');
   assert.is(lines[1], 'mixed   1/1     Failed   0          12s');
   assert.is(lines[3], 'ok          running' + ' '.repeat(24) + '0          12s');

@@ -43,7 +43,7 @@ test('all containers exit 0: Succeeded, exit 0, the pause is stopped, the pod di
     const r = await result;
     assert.is(r.exitCode, 0);
     assert.is(r.phase, 'Succeeded');
-    assert.equal(r.containers.map((c) => c.reason), ['Completed', 'Completed']);
+    assert.equal(r.containers.map((c) => c.last?.reason), ['Completed', 'Completed']);
     assert.equal(t.kills(), [[t.pause, SIGTERM]]);
     assert.equal(readdirSync(t.stateRoot), []);
   } finally {
@@ -111,7 +111,7 @@ test('stop: SIGTERM to each container, SIGKILL after the grace period to one tha
     const r = await result;
     assert.is(r.exitCode, 130);
     assert.equal(t.kills(), [[t.first, SIGTERM], [t.second, SIGTERM], [t.second, SIGKILL], [t.pause, SIGTERM]]);
-    assert.equal(r.containers.map((c) => [c.exitCode, c.reason]), [[143, 'Error'], [137, 'Error']], 'as kubelet reports containers stopped with their pod');
+    assert.equal(r.containers.map((c) => [c.last?.exitCode, c.last?.reason]), [[143, 'Error'], [137, 'Error']], 'as kubelet reports containers stopped with their pod');
   } finally {
     t.cleanup();
   }
