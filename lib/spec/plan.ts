@@ -5,7 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 import type { ContainerPlan, PodPlan } from './plan-types.ts';
-import { isObject, isStringArray, type ContainerSpec, type PodManifest } from './validate.ts';
+import type { ContainerSpec, PodManifest } from './manifest.ts';
+import { isObject, isStringArray } from './validate.ts';
 
 /** containerd's default when neither the image nor the pod sets PATH. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

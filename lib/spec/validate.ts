@@ -4,36 +4,7 @@
 // warns. Messages copy Kubernetes' wording so what users find when they
 // search an error is the Kubernetes documentation for it.
 import { MinipodError } from '../errors.ts';
-import type { RestartPolicy } from './plan-types.ts';
-
-/** The part of a v1 Pod that minipod reads, as `parsePod` returns it. */
-export interface PodManifest {
-  apiVersion: 'v1';
-  kind: 'Pod';
-  metadata: { name: string; namespace?: string };
-  spec: {
-    containers: ContainerSpec[];
-    restartPolicy?: RestartPolicy;
-    hostname?: string;
-    shareProcessNamespace?: boolean;
-    terminationGracePeriodSeconds?: number;
-  };
-}
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  env?: EnvVarSpec[];
-  workingDir?: string;
-}
-
-/** `valueFrom` is not honoured yet: such a variable is set to `value`, or "". */
-export interface EnvVarSpec {
-  name: string;
-  value?: string;
-}
+import type { PodManifest } from './manifest.ts';
 
 /** Kubernetes' field.ErrorType texts. */
 export type FieldErrorType = 'Required value' | 'Invalid value' | 'Unsupported value' | 'Duplicate value';

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MinipodError } from '../../../lib/errors.ts';
 import { expandVars, planPod } from '../../../lib/spec/plan.ts';
-import type { ContainerSpec, PodManifest } from '../../../lib/spec/validate.ts';
+import type { ContainerSpec, PodManifest } from '../../../lib/spec/manifest.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
