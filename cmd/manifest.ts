@@ -1,3 +1,4 @@
+import { newPodUid, nodeInfo } from '../lib/host/node-info.ts';
 import { loadManifest } from '../lib/spec/load.ts';
 import { planPod } from '../lib/spec/plan.ts';
 import type { PodPlan } from '../lib/spec/plan-types.ts';
@@ -8,5 +9,5 @@ export async function planFromFile(file: string, imagesDir: string): Promise<Pod
   const { manifest, dir } = await loadManifest(file);
   const { pod, warnings } = parsePod(manifest);
   for (const warning of warnings) process.stderr.write(`minipod: warning: ${warning}\n`);
-  return planPod(pod, { manifestDir: dir, imagesDir });
+  return planPod(pod, { manifestDir: dir, imagesDir, uid: newPodUid(), node: nodeInfo() });
 }

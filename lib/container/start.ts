@@ -4,7 +4,8 @@ import { applyRootfs } from '../rootfs/apply.ts';
 import { checkMountPoints } from '../rootfs/check.ts';
 import { planRootfs } from '../rootfs/plan.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
-import type { ContainerPlan } from '../spec/plan-types.ts';
+import type { ContainerPlan, UserPlan } from '../spec/plan-types.ts';
+import type { ContainerLayer } from '../state/pod-dir.ts';
 import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../sys/constants.ts';
 import { EAGAIN, ENOENT } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
@@ -16,6 +17,19 @@ export interface ContainerProcess {
   takeStartError(): string | null;
 }
 
+/** What a container takes from its pod. */
+export interface PodRuntime {
+  sharePid: boolean;
+  /** hostPID: the container stays in the host's PID namespace, as the pause does. */
+  hostPid: boolean;
+  /** The pod's /dev/shm (the host's with hostIPC). */
+  shm: string;
+  /** Volume name -> source path (see prepareVolumes). */
+  volumes: ReadonlyMap<string, string>;
+  /** This run's writable layer. */
+  layer: ContainerLayer;
+}
+
 /**
  * Join order as youki keeps it: the pod's mount namespace last, because
  * entering it resets the thread's root and working directory.
@@ -24,15 +38,22 @@ function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
   return sharePid ? ['net', 'ipc', 'uts', 'pid', 'mnt'] : ['net', 'ipc', 'uts', 'mnt'];
 }
 
-export function startContainer(
-  ctx: RuntimeContext,
-  sandbox: Sandbox,
-  pod: { sharePid: boolean; shmDir: string },
-  container: ContainerPlan,
-): ContainerProcess {
+/** minipod-init's options for the container's user: the switch happens in the child. */
+function userArgs({ uid, gid, groups }: UserPlan): string[] {
+  return ['-u', String(uid), '-g', String(gid), ...(groups.length ? ['-G', groups.join(',')] : [])];
+}
+
+export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRuntime, container: ContainerPlan): ContainerProcess {
   const { libc, spawner } = ctx.host;
-  checkMountPoints(container.rootfs);
-  const ops = planRootfs({ rootfs: container.rootfs, podShm: pod.shmDir });
+  const ops = planRootfs({
+    image: container.rootfs,
+    layer: pod.layer,
+    missing: checkMountPoints(container.rootfs),
+    podShm: pod.shm,
+    mounts: container.mounts.map((m) => ({ ...m, source: pod.volumes.get(m.volume)! })),
+    workingDir: container.workingDir,
+    readOnlyRootFilesystem: container.readOnlyRootFilesystem,
+  });
 
   const joined: [NamespaceKind, number, string][] = [];
   const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC | O_NONBLOCK);
@@ -43,9 +64,9 @@ export function startContainer(
     }
     const child = ctx.threads.run(() => {
       for (const [kind, fd, path] of joined) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
-      libc.unshare(CLONE_NEWNS | (pod.sharePid ? 0 : CLONE_NEWPID));
+      libc.unshare(CLONE_NEWNS | (pod.sharePid || pod.hostPid ? 0 : CLONE_NEWPID));
       applyRootfs(libc, ops);
-      const helper = ['-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, '--'];
+      const helper = ['-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, ...userArgs(container.user), '--'];
       return spawner.spawn({ path: ctx.initExec, args: [...helper, ...container.argv], env: container.env, output: 'pipe' });
     });
     return {

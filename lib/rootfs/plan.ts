@@ -1,4 +1,6 @@
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_STRICTATIME } from '../sys/constants.ts';
+import type { MountPlan } from '../spec/plan-types.ts';
+import type { ContainerLayer } from '../state/pod-dir.ts';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME } from '../sys/constants.ts';
 
 // A container's filesystem set-up, planned as a list of operations (as
 // bubblewrap does) and then carried out by one small loop. Planning is pure,
@@ -9,6 +11,11 @@ export type RootfsOp =
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
   | { op: 'symlink'; target: string; path: string }
+  /** A directory inside `root`, created with its parents where missing, resolved by the kernel inside `root`. */
+  | { op: 'mkdirInRoot'; root: string; path: string }
+  /** A volume (a host directory or file, or `subPath` beneath it) bound on `target` inside `root`. */
+  | { op: 'bindVolume'; root: string; source: string; subPath: string; target: string; readOnly: boolean }
+  | { op: 'readOnly'; target: string }
   | { op: 'pivot'; root: string };
 
 /** The devices every OCI runtime creates, with their fixed major:minor numbers. */
@@ -33,23 +40,45 @@ const DEV_LINKS = [
 export const MOUNT_POINTS = ['proc', 'dev', 'sys'] as const;
 
 export interface RootfsPlanInput {
-  rootfs: string;
+  /** The image's root filesystem: the lower layer, never written to. */
+  image: string;
+  /** The container's writable layer; `merged` becomes its root. */
+  layer: ContainerLayer;
+  /** Mount points the image lacks (see checkMountPoints): made in the container's layer. */
+  missing: readonly string[];
   /** The pod's /dev/shm tmpfs, as the runtime thread sees it in the pod's mount namespace. */
   podShm: string;
+  /** The container's volume mounts, each with its volume's source path. */
+  mounts: readonly (MountPlan & { source: string })[];
+  workingDir: string;
+  readOnlyRootFilesystem: boolean;
 }
+
+// overlayfs splits its options at ',' and its layers at ':', both escaped with
+// a backslash: an image named busybox:1.36 lives in a directory with a colon.
+const overlayPath = (path: string) => path.replace(/[\\:,]/g, (c) => `\\${c}`);
 
 /**
  * Runs in a fresh mount namespace copied from the pod's, whose mounts are
- * already private: nothing here propagates back to the host.
+ * already private: nothing here propagates back to the host. The container's
+ * root is an overlay of its image and a layer of its own, so what it writes
+ * (and the mount points made for its volumes) never reaches the image.
  */
-export function planRootfs({ rootfs, podShm }: RootfsPlanInput): RootfsOp[] {
+export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
+  const { image, layer, podShm } = input;
+  const rootfs = layer.merged;
   const at = (path: string) => `${rootfs}/${path}`;
   const dev = (name: string) => at(`dev/${name}`);
   const noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  // Parents before children, as containerd orders mounts: /data before /data/logs.
+  const mounts = [...input.mounts].sort((a, b) => depth(a.target) - depth(b.target));
   return [
-    // pivot_root needs the new root to be a mount point; the bind also keeps
-    // the mounts below on the container's own copy of the tree.
-    { op: 'mount', source: rootfs, target: rootfs, fstype: null, flags: MS_BIND | MS_REC },
+    // Also the mount point pivot_root needs the new root to be.
+    {
+      op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: 0,
+      data: `lowerdir=${overlayPath(image)},upperdir=${overlayPath(layer.upper)},workdir=${overlayPath(layer.work)}`,
+    },
+    ...input.missing.map((name): RootfsOp => ({ op: 'mkdir', path: at(name), mode: 0o755 })),
     { op: 'mount', source: 'tmpfs', target: at('dev'), fstype: 'tmpfs', flags: MS_NOSUID | MS_STRICTATIME, data: 'mode=755,size=65536k' },
     ...DEVICES.map((d): RootfsOp => ({ op: 'mknod', path: dev(d.name), mode: 0o666, major: d.major, minor: d.minor })),
     ...DEV_LINKS.map((l): RootfsOp => ({ op: 'symlink', target: l.target, path: dev(l.path) })),
@@ -62,6 +91,12 @@ export function planRootfs({ rootfs, podShm }: RootfsPlanInput): RootfsOp[] {
     { op: 'mkdir', path: dev('mqueue'), mode: 0o755 },
     { op: 'mount', source: 'mqueue', target: dev('mqueue'), fstype: 'mqueue', flags: noexec },
     { op: 'mount', source: 'sysfs', target: at('sys'), fstype: 'sysfs', flags: noexec | MS_RDONLY },
+    ...mounts.map((m): RootfsOp => ({
+      op: 'bindVolume', root: rootfs, source: m.source, subPath: m.subPath, target: m.target, readOnly: m.readOnly,
+    })),
+    // As runc does, before the root turns read-only.
+    { op: 'mkdirInRoot', root: rootfs, path: input.workingDir },
+    ...(input.readOnlyRootFilesystem ? [{ op: 'readOnly', target: rootfs } as const] : []),
     // Only so that the exec helper can be started as /proc/<runtime>/fd/<n>
     // after pivot_root: the helper replaces it with a procfs of the
     // container's PID namespace before anything of the container runs.
@@ -69,3 +104,5 @@ export function planRootfs({ rootfs, podShm }: RootfsPlanInput): RootfsOp[] {
     { op: 'pivot', root: rootfs },
   ];
 }
+
+const depth = (path: string) => path.split('/').filter(Boolean).length;

@@ -9,6 +9,10 @@ export interface SandboxSpec {
   hostname: string;
   /** Directory on which the pod's /dev/shm tmpfs is mounted, inside the pod's mount namespace only. */
   shmDir: string;
+  /** spec.hostNetwork/hostIPC/hostPID: keep the host's namespace (hostNetwork keeps its UTS namespace too). */
+  host: { network: boolean; ipc: boolean; pid: boolean };
+  /** emptyDir volumes with medium Memory: a tmpfs on each directory, in the pod's mount namespace. */
+  memoryVolumes: { dir: string; sizeBytes: bigint | null }[];
 }
 
 export interface Sandbox {
@@ -18,25 +22,36 @@ export interface Sandbox {
 }
 
 /** The namespaces the pause creates and every container joins (pid only with shareProcessNamespace). */
-export const SANDBOX_NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID;
+export function sandboxNamespaces(host: SandboxSpec['host']): number {
+  return CLONE_NEWNS
+    | (host.network ? 0 : CLONE_NEWNET | CLONE_NEWUTS)
+    | (host.ipc ? 0 : CLONE_NEWIPC)
+    | (host.pid ? 0 : CLONE_NEWPID);
+}
 
 /**
- * Start the pause in new namespaces. The pause always gets its own PID
- * namespace and is PID 1 there, as with containerd: with
- * shareProcessNamespace the containers join it and it reaps their orphans,
- * and without it nothing of the host's process tree shows through it.
- * The pod's mount namespace is a private copy of the host's that holds the
- * pod's /dev/shm, so that tmpfs never appears on the host and disappears
- * with the pod.
+ * Start the pause in new namespaces. Unless the pod asks for the host's, the
+ * pause gets its own PID namespace and is PID 1 there, as with containerd:
+ * with shareProcessNamespace the containers join it and it reaps their
+ * orphans, and without it nothing of the host's process tree shows through
+ * it. The pod's mount namespace is a private copy of the host's that holds
+ * the pod's /dev/shm and its memory-backed emptyDirs, so those tmpfs never
+ * appear on the host and disappear with the pod.
  */
 export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
   const { libc, spawner } = ctx.host;
   const child = ctx.threads.run(() => {
-    libc.unshare(SANDBOX_NAMESPACES);
+    libc.unshare(sandboxNamespaces(spec.host));
     libc.mount(null, '/', null, MS_REC | MS_PRIVATE);
-    libc.mount('shm', spec.shmDir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
-    libc.sethostname(spec.hostname);
-    loopbackUp(libc);
+    if (!spec.host.ipc) libc.mount('shm', spec.shmDir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
+    for (const { dir, sizeBytes } of spec.memoryVolumes) {
+      // Without sizeLimit the kernel's default (half of RAM), as the kubelet leaves it.
+      libc.mount('tmpfs', dir, 'tmpfs', MS_NOSUID | MS_NODEV, sizeBytes === null ? 'mode=0777' : `mode=0777,size=${sizeBytes}`);
+    }
+    if (!spec.host.network) {
+      libc.sethostname(spec.hostname);
+      loopbackUp(libc);
+    }
     // Shown as /pause, as in Kubernetes, rather than the host path it runs from.
     return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', '--', ctx.files.pause], env: {}, output: 'ignore' });
   });

@@ -1,29 +1,65 @@
 // What a validated manifest becomes: everything the runtime needs to start a
-// pod, resolved (image paths, argv, environment), and nothing it does not.
+// pod, resolved (image paths, argv, environment, users, volumes), and nothing
+// it does not.
+import type { HostPathType } from './manifest.ts';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+/** Who the container's process runs as; applied by the exec helper, never by the runtime. */
+export interface UserPlan {
+  uid: number;
+  gid: number;
+  /** Supplementary groups: the pod's supplementalGroups, then the image's /etc/group memberships. */
+  groups: number[];
+}
+
+export interface MountPlan {
+  volume: string;
+  /** Absolute path inside the container. */
+  target: string;
+  /** Relative path inside the volume; '' for the volume's root. */
+  subPath: string;
+  readOnly: boolean;
+}
+
+export type VolumePlan =
+  | { name: string; kind: 'emptyDir'; medium: 'disk' | 'memory'; sizeLimitBytes: bigint | null }
+  | { name: string; kind: 'hostPath'; path: string; type: HostPathType };
 
 export interface ContainerPlan {
   name: string;
   /** The image as the manifest wrote it, for messages. */
   image: string;
-  /** Absolute path of the container's root filesystem directory. */
+  /** Absolute path of the image's root filesystem directory (the container writes to its own layer above it). */
   rootfs: string;
   /** argv[0] is looked up in the container's PATH when it has no slash. */
   argv: string[];
   /** The full environment of the process, PATH and HOSTNAME included. */
   env: Record<string, string>;
-  /** Absolute path inside the container. */
+  /** Absolute path inside the container; created if missing. */
   workingDir: string;
+  /** Always applied, root included: the runtime's own supplementary groups never reach a container. */
+  user: UserPlan;
+  readOnlyRootFilesystem: boolean;
+  mounts: MountPlan[];
+  /** An init container with restartPolicy Always: runs beside the app containers. */
+  sidecar: boolean;
 }
 
 export interface PodPlan {
   name: string;
   namespace: string;
+  /** metadata.uid as the pod's containers see it; minipod makes one per run. */
+  uid: string;
   hostname: string;
   /** spec.shareProcessNamespace: containers join the pause's PID namespace. */
   sharePid: boolean;
+  /** spec.hostNetwork/hostIPC/hostPID: the host's namespace instead of a new one. */
+  host: { network: boolean; ipc: boolean; pid: boolean };
   restartPolicy: RestartPolicy;
   terminationGracePeriodSeconds: number;
+  activeDeadlineSeconds: number | null;
+  volumes: VolumePlan[];
+  initContainers: ContainerPlan[];
   containers: ContainerPlan[];
 }

@@ -1,34 +1,43 @@
 // A validated manifest -> the PodPlan the runtime executes: images resolved
-// to directories, argv and environment computed the way a Kubernetes node
-// (kubelet + containerd) computes them, defaults filled in.
-import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { MinipodError, wrapError } from '../errors.ts';
-import type { ContainerPlan, PodPlan } from './plan-types.ts';
-import type { ContainerSpec, PodManifest } from './manifest.ts';
-import { isObject, isStringArray } from './validate.ts';
+// to directories, argv, environment and users computed the way a Kubernetes
+// node (kubelet + containerd) computes them, defaults filled in.
+import { MinipodError } from '../errors.ts';
+import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
+import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
+import type { ContainerSpec, FieldPath, PodManifest, VolumeSpec } from './manifest.ts';
+import type { ContainerPlan, MountPlan, PodPlan, VolumePlan } from './plan-types.ts';
+import { parseQuantity } from './quantity.ts';
 
 /** containerd's default when neither the image nor the pod sets PATH. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface PlanOptions {
-  /** Absolute directory of the manifest file: relative image paths start there. */
-  manifestDir: string;
-  /** The image store: one `<name>/rootfs/` (+ optional `<name>/config.json`) per image. */
-  imagesDir: string;
+export interface PlanOptions extends ImageLocation {
+  /** metadata.uid for this run of the pod. */
+  uid: string;
+  /** The machine minipod runs on, as spec.nodeName and status.hostIP. */
+  node: { name: string; ip: string };
 }
 
 export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
   const { metadata, spec } = pod;
-  const hostname = spec.hostname || hostnameFromPodName(metadata.name);
+  const host = { network: spec.hostNetwork ?? false, ipc: spec.hostIPC ?? false, pid: spec.hostPID ?? false };
+  // A pod on the host's network shares its UTS namespace too, so its hostname is the node's.
+  const hostname = host.network ? opts.node.name : spec.hostname || hostnameFromPodName(metadata.name);
+  const fields = downwardFields(pod, opts, host.network);
+  const plan = (c: ContainerSpec, path: string) => planContainer(c, path, { pod, hostname, fields, opts });
   return {
     name: metadata.name,
     namespace: metadata.namespace || 'default',
+    uid: opts.uid,
     hostname,
     sharePid: spec.shareProcessNamespace ?? false,
+    host,
     restartPolicy: spec.restartPolicy ?? 'Always',
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
-    containers: spec.containers.map((c, i) => planContainer(c, `spec.containers[${i}]`, hostname, opts)),
+    activeDeadlineSeconds: spec.activeDeadlineSeconds ?? null,
+    volumes: (spec.volumes ?? []).map(planVolume),
+    initContainers: (spec.initContainers ?? []).map((c, i) => plan(c, `spec.initContainers[${i}]`)),
+    containers: spec.containers.map((c, i) => plan(c, `spec.containers[${i}]`)),
   };
 }
 
@@ -38,9 +47,54 @@ function hostnameFromPodName(name: string): string {
   return name.length <= 63 ? name : name.slice(0, 63).replace(/[-.]+$/, '');
 }
 
-function planContainer(c: ContainerSpec, path: string, hostname: string, opts: PlanOptions): ContainerPlan {
+function planVolume(v: VolumeSpec): VolumePlan {
+  if (v.hostPath) return { name: v.name, kind: 'hostPath', path: v.hostPath.path, type: v.hostPath.type ?? '' };
+  const { medium, sizeLimit } = v.emptyDir ?? {};
+  return {
+    name: v.name,
+    kind: 'emptyDir',
+    medium: medium === 'Memory' ? 'memory' : 'disk',
+    // Zero means no limit to the kubelet as well.
+    sizeLimitBytes: sizeLimit === undefined ? null : parseQuantity(sizeLimit).value() || null,
+  };
+}
+
+/**
+ * What `valueFrom.fieldRef` reads. minipod's pods have only loopback, so
+ * they have no pod IP of their own: status.podIP is empty unless the pod is
+ * on the host's network, where it is the host's, as in Kubernetes.
+ */
+function downwardFields(pod: PodManifest, opts: PlanOptions, hostNetwork: boolean): (path: FieldPath) => string {
+  const { metadata, spec } = pod;
+  const podIP = hostNetwork ? opts.node.ip : '';
+  const fixed: Record<string, string> = {
+    'metadata.name': metadata.name,
+    'metadata.namespace': metadata.namespace || 'default',
+    'metadata.uid': opts.uid,
+    'spec.nodeName': opts.node.name,
+    'spec.serviceAccountName': spec.serviceAccountName || 'default',
+    'status.hostIP': opts.node.ip,
+    'status.hostIPs': opts.node.ip,
+    'status.podIP': podIP,
+    'status.podIPs': podIP,
+  };
+  return (path) => {
+    const subscript = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
+    if (!subscript) return fixed[path] ?? '';
+    return metadata[subscript[1] as 'labels' | 'annotations']?.[subscript[2]!] ?? '';
+  };
+}
+
+interface PodContext {
+  pod: PodManifest;
+  hostname: string;
+  fields: (path: FieldPath) => string;
+  opts: PlanOptions;
+}
+
+function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, opts }: PodContext): ContainerPlan {
   const image = resolveImage(c.image, `${path}.image`, opts);
-  const declared = declaredEnv(c);
+  const declared = declaredEnv(c, fields);
   const argv = containerArgv(c, image.config, declared);
   if (argv.length === 0) {
     throw new MinipodError(`${path}.command: Required value: image "${c.image}" has no default command`);
@@ -61,87 +115,45 @@ function planContainer(c: ContainerSpec, path: string, hostname: string, opts: P
     argv,
     env: Object.fromEntries(env),
     workingDir: c.workingDir || image.config.WorkingDir || '/',
+    user: containerUser(c, path, pod, image.rootfs, image.config),
+    readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem ?? false,
+    mounts: (c.volumeMounts ?? []).map((m): MountPlan => ({
+      volume: m.name,
+      target: m.mountPath,
+      subPath: (m.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/'),
+      readOnly: m.readOnly ?? false,
+    })),
+    sidecar: c.restartPolicy === 'Always',
   };
 }
 
-/** The part of an OCI image config minipod reads. */
-interface ImageConfig {
-  Entrypoint?: string[];
-  Cmd?: string[];
-  Env?: string[];
-  WorkingDir?: string;
-}
-
-// A Docker-style name: lower-case path components, an optional tag. Neither
-// a registry port nor a digest: the store is a directory, not a registry. No
-// component can be '.' or '..', so a name never leaves the store.
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?$`);
-
-/**
- * `/x`, `./x` and `../x` name a root filesystem directory (relative to the
- * manifest), with no image config. Anything else names an image in the store,
- * one directory per name as written: `busybox:1.36` is `<imagesDir>/busybox:1.36/`,
- * except that `:latest` is the untagged name, so `busybox:latest` and `busybox`
- * are both `<imagesDir>/busybox/`.
- */
-function resolveImage(image: string, field: string, opts: PlanOptions): { rootfs: string; config: ImageConfig } {
-  if (/^\.{0,2}\//.test(image)) {
-    const rootfs = resolve(opts.manifestDir, image);
-    if (!isDirectory(rootfs)) throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs})`);
-    return { rootfs, config: {} };
-  }
-  if (!IMAGE_NAME.test(image)) {
-    throw new MinipodError(`${field}: image "${image}" is not a path (/..., ./..., ../...) nor an image name (name[:tag])`);
-  }
-  // resolve, not join: the plan promises absolute paths whatever imagesDir is.
-  const dir = resolve(opts.imagesDir, image.replace(/:latest$/, ''));
-  const rootfs = join(dir, 'rootfs');
-  if (!isDirectory(rootfs)) {
-    throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs}; run make to build the busybox image)`);
-  }
-  return { rootfs, config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function readImageConfig(file: string, context: string): ImageConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw wrapError(`${context}: read ${file}`, err);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw wrapError(`${context}: ${file}`, err);
-  }
-  const config = isObject(parsed) && isObject(parsed.config) ? parsed.config : {};
-  // Docker writes `null` for unset fields.
-  const field = <T>(key: string, ok: (v: unknown) => v is T, type: string): T | undefined => {
-    const value = config[key] ?? undefined;
-    if (value === undefined || ok(value)) return value;
-    throw new MinipodError(`${context}: ${file}: config.${key} must be ${type}`);
+// The container's securityContext wins over the pod's, field by field.
+function containerUser(c: ContainerSpec, path: string, pod: PodManifest, rootfs: string, config: ImageConfig) {
+  const podContext = pod.spec.securityContext ?? {};
+  const own = c.securityContext ?? {};
+  const req: UserRequest = {
+    runAsUser: own.runAsUser ?? podContext.runAsUser,
+    runAsGroup: own.runAsGroup ?? podContext.runAsGroup,
+    supplementalGroups: podContext.supplementalGroups,
+    imageUser: config.User,
   };
-  return {
-    Entrypoint: field('Entrypoint', isStringArray, 'an array of strings'),
-    Cmd: field('Cmd', isStringArray, 'an array of strings'),
-    Env: field('Env', isStringArray, 'an array of strings'),
-    WorkingDir: field('WorkingDir', (v): v is string => typeof v === 'string', 'a string'),
-  };
+  const user = resolveUser(rootfs, req, path);
+  if (own.runAsNonRoot ?? podContext.runAsNonRoot) {
+    const violation = nonRootViolation(req, user);
+    if (violation) throw new MinipodError(`${path}: ${violation} (pod: "${pod.metadata.name}", container: ${c.name})`);
+  }
+  return user;
 }
 
 // The container's own variables, as the kubelet resolves them: each value can
 // refer to variables declared before it; the image's Env and what the runtime
-// adds (PATH, HOSTNAME) are not visible to these references.
-function declaredEnv(c: ContainerSpec): Map<string, string> {
+// adds (PATH, HOSTNAME) are not visible to these references. A fieldRef
+// value is taken as it is, never expanded.
+function declaredEnv(c: ContainerSpec, fields: (path: FieldPath) => string): Map<string, string> {
   const env = new Map<string, string>();
-  for (const { name, value } of c.env ?? []) env.set(name, expandVars(value ?? '', (v) => env.get(v)));
+  for (const { name, value, valueFrom } of c.env ?? []) {
+    env.set(name, valueFrom ? fields(valueFrom.fieldRef.fieldPath) : expandVars(value ?? '', (v) => env.get(v)));
+  }
   return env;
 }
 

@@ -3,7 +3,8 @@
 // and values. What minipod does not know (hostIP, podIP, containerID, QoS)
 // is left out, not invented.
 import type { IContainerState, IContainerStateTerminated, IContainerStatus, IPodStatus } from 'kubernetes-models/v1';
-import type { ContainerStatus, PodResult, Termination } from '../supervisor/pod.ts';
+import type { ContainerStatus, PodResult, Termination } from '../supervisor/status.ts';
+import { waitingReason } from './table.ts';
 
 /** metav1.Time: RFC 3339 in UTC, to the second, as the API server writes it. */
 export function rfc3339(ms: number): string {
@@ -23,8 +24,7 @@ function terminated(t: Termination): IContainerStateTerminated {
 function state(c: ContainerStatus): IContainerState {
   if (c.state === 'running') return { running: { startedAt: rfc3339(c.startedAt!) } };
   if (c.state === 'terminated' && c.last) return { terminated: terminated(c.last) };
-  // Ended and due to restart when the pod stopped, as kubelet shows a container in backoff.
-  return { waiting: { reason: c.last ? 'CrashLoopBackOff' : 'ContainerCreating' } };
+  return { waiting: { reason: waitingReason(c) } };
 }
 
 function lastState(c: ContainerStatus): IContainerState {
@@ -50,7 +50,10 @@ export function containerStatus(c: ContainerStatus): IContainerStatus {
 export function podStatus(pod: PodResult): IPodStatus {
   return {
     phase: pod.phase,
+    // kubelet's words for a pod its activeDeadlineSeconds ended.
+    ...(pod.reason === 'DeadlineExceeded' ? { reason: pod.reason, message: 'Pod was active on the node longer than the specified deadline' } : {}),
     startTime: rfc3339(pod.startedAt),
+    ...(pod.initContainers.length ? { initContainerStatuses: pod.initContainers.map(containerStatus) } : {}),
     containerStatuses: pod.containers.map(containerStatus),
   };
 }

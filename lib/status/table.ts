@@ -1,7 +1,7 @@
 // What `minipod run` prints on stderr when the pod has ended: the pod's line
 // as `kubectl get pod` prints it, then one line per container from its
 // status, in kubectl's plain aligned columns.
-import type { ContainerStatus, PodResult } from '../supervisor/pod.ts';
+import type { ContainerStatus, PodResult } from '../supervisor/status.ts';
 
 /** Columns padded to their widest cell, three spaces apart as kubectl's, no trailing blanks. */
 export function columns(rows: string[][]): string[] {
@@ -19,13 +19,18 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** kubelet's reason for a container waiting when the pod ended: in backoff, or never started (its init containers did not finish). */
+export function waitingReason(c: ContainerStatus): 'CrashLoopBackOff' | 'PodInitializing' {
+  return c.last ? 'CrashLoopBackOff' : 'PodInitializing';
+}
+
 function containerRow(c: ContainerStatus, podEnd: number): string[] {
-  if (c.state === 'running') return [c.name, 'running', '', '', String(c.restarts), duration(podEnd - c.startedAt!)];
+  const name = c.kind === 'app' ? c.name : `${c.name} (${c.kind})`;
+  if (c.state === 'running') return [name, 'running', '', '', String(c.restarts), duration(podEnd - c.startedAt!)];
   const t = c.last;
-  // In backoff when the pod stopped: kubelet's waiting reason, with the exit that led to it.
-  const reason = c.state === 'waiting' ? (t ? 'CrashLoopBackOff' : '') : (t?.reason ?? '');
+  const reason = c.state === 'waiting' ? waitingReason(c) : (t?.reason ?? '');
   return [
-    c.name,
+    name,
     c.state,
     t ? String(t.exitCode) : '',
     reason,
@@ -34,17 +39,25 @@ function containerRow(c: ContainerStatus, podEnd: number): string[] {
   ];
 }
 
-/** The table, one string ending in a newline. */
+/** kubectl's STATUS column: the pod's reason, `Init:Error` when an init container failed, else the phase. */
+function podStatusText(pod: PodResult): string {
+  if (pod.reason) return pod.reason;
+  const failedInit = pod.initContainers.find((c) => c.kind === 'init' && c.last && c.last.exitCode !== 0 && c.state !== 'running');
+  return failedInit ? `Init:${failedInit.last!.reason}` : pod.phase;
+}
+
+/** The table, one string ending in a newline; init containers first, in their order. */
 export function statusTable(pod: PodResult): string {
-  const restarts = pod.containers.reduce((sum, c) => sum + c.restarts, 0);
+  const all = [...pod.initContainers, ...pod.containers];
+  const restarts = all.reduce((sum, c) => sum + c.restarts, 0);
   const ready = pod.containers.filter((c) => c.state === 'running').length;
   const podLines = columns([
     ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
-    [pod.name, `${ready}/${pod.containers.length}`, pod.phase, String(restarts), duration(pod.finishedAt - pod.startedAt)],
+    [pod.name, `${ready}/${pod.containers.length}`, podStatusText(pod), String(restarts), duration(pod.finishedAt - pod.startedAt)],
   ]);
   const containerLines = columns([
     ['CONTAINER', 'STATE', 'EXIT CODE', 'REASON', 'RESTARTS', 'DURATION'],
-    ...pod.containers.map((c) => containerRow(c, pod.finishedAt)),
+    ...all.map((c) => containerRow(c, pod.finishedAt)),
   ]);
   return [...podLines, ...containerLines].join('\n') + '\n';
 }

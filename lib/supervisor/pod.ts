@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError, wrapError } from '../errors.ts';
@@ -10,7 +9,10 @@ import { SIGKILL, SIGTERM } from '../sys/constants.ts';
 import { ESRCH } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
 import { type ExitStatus, exitCodeOf } from '../sys/process.ts';
+import { prepareVolumes } from '../volume/prepare.ts';
 import { Backoff, shouldRestart } from './restart.ts';
+import { type ContainerReason, type ContainerStatus, DEADLINE_EXIT_CODE, type PodResult } from './status.ts';
+import { within, longTimeout } from './timers.ts';
 
 export interface PodEvents {
   /** One line a container wrote, without its newline. */
@@ -28,53 +30,14 @@ export interface SuperviseOptions {
   events: PodEvents;
 }
 
-/**
- * kubelet's reasons for a terminated container: Completed for exit 0, Error
- * otherwise (a container stopped with the pod included: 143 after SIGTERM,
- * 137 after SIGKILL), ContainerCannotRun when its command could not be executed.
- */
-export type ContainerReason = 'Completed' | 'Error' | 'ContainerCannotRun';
-
-/** One run of a container that has ended; times in ms since the epoch. */
-export interface Termination {
-  exitCode: number;
-  reason: ContainerReason;
-  /** Why it could not run (the exec error), for ContainerCannotRun. */
-  message: string | null;
-  startedAt: number;
-  finishedAt: number;
-}
-
-export interface ContainerStatus {
-  name: string;
-  /** The image as the manifest wrote it. */
-  image: string;
-  restarts: number;
-  /** waiting: ended and due to restart (kubelet's CrashLoopBackOff). */
-  state: 'waiting' | 'running' | 'terminated';
-  /** When the current run started, while running. */
-  startedAt: number | null;
-  /** The run that ended last, and the one before it (kubelet's lastState of a terminated container). */
-  last: Termination | null;
-  previous: Termination | null;
-}
-
-export interface PodResult {
-  id: string;
-  name: string;
-  phase: 'Succeeded' | 'Failed';
-  /** 0 when every container exited 0; else the first failure's code, or 128+signal when minipod was stopped. */
-  exitCode: number;
-  /** When the pod started and ended, in ms since the epoch. */
-  startedAt: number;
-  finishedAt: number;
-  containers: ContainerStatus[];
-}
-
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
 export type StopSignal = keyof typeof SIGNALS;
 
+/** init: runs to completion before the next; sidecar: an init container that keeps running; app: spec.containers. */
+type Role = 'init' | 'sidecar' | 'app';
+
 interface Slot {
+  role: Role;
   plan: ContainerPlan;
   status: ContainerStatus;
   process: ContainerProcess | null;
@@ -83,7 +46,10 @@ interface Slot {
   startedAt: number;
   backoff: Backoff;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /** Ended for good: no restart will follow. */
   done: boolean;
+  /** Signalled by the teardown (its exit is then the pod's doing, not its own). */
+  stopped: boolean;
   output: Promise<void>[];
 }
 
@@ -91,68 +57,87 @@ function describeExit(status: ExitStatus): string {
   return status.signal !== null ? `killed by signal ${status.signal}` : `exit ${status.code}`;
 }
 
-/** Resolves with `value` of the first to settle; the timer never outlives the race. */
-async function within<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(onTimeout), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot {
+  return {
+    role,
+    plan,
+    status: { name: plan.name, kind: role, image: plan.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null },
+    process: null,
+    exited: Promise.resolve(),
+    startedAt: 0,
+    backoff: new Backoff(backoffSeconds),
+    restartTimer: null,
+    done: false,
+    stopped: false,
+    output: [],
+  };
 }
 
 /**
- * Runs one pod in the foreground: sandbox, containers, their output, their
- * exits and restarts, and a teardown that leaves nothing behind on every
- * path out (success, failure, signal, or an error halfway through start).
+ * Runs one pod in the foreground, as the kubelet runs a pod: init containers
+ * one at a time, each to success (sidecars among them started in order and
+ * kept running), then the app containers; restarts per restartPolicy with
+ * kubelet's backoff; the pod's activeDeadlineSeconds. The teardown leaves
+ * nothing behind on every path out (success, failure, deadline, signal, or
+ * an error halfway through start): app containers are stopped first, then
+ * the sidecars in reverse order, all within one grace period, then the pause.
  */
 export class PodSupervisor {
-  // The kernel's UUID source: node:crypto would cost more to load than the whole pod start-up step.
-  readonly id = readFileSync('/proc/sys/kernel/random/uuid', 'latin1').replaceAll('-', '').slice(0, 12);
-  private readonly slots: Slot[];
+  readonly id: string;
+  private readonly init: Slot[];
+  private readonly apps: Slot[];
+  /** The next init container to run; init.length once all have. */
+  private nextInit = 0;
   private dir: PodDir | null = null;
   private sandbox: Sandbox | null = null;
+  private volumes = new Map<string, string>();
+  private ending = false;
   private stopSignal: StopSignal | null = null;
+  private deadlineExceeded = false;
+  private cancelDeadline: () => void = () => {};
   private failure: MinipodError | null = null;
   /** A pod that never finished starting has nothing to shut down gracefully: no grace period. */
   private startFailed = false;
   private firstFailedCode: number | null = null;
   private finish!: () => void;
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
-  private killNow: () => void = () => {};
+  private killNow!: () => void;
+  private readonly killed = new Promise<void>((resolve) => (this.killNow = resolve));
 
   constructor(
     private readonly ctx: RuntimeContext,
     private readonly plan: PodPlan,
     private readonly options: SuperviseOptions,
   ) {
-    this.slots = plan.containers.map((c) => ({
-      plan: c,
-      status: {
-        name: c.name, image: c.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null,
-      },
-      process: null,
-      exited: Promise.resolve(),
-      startedAt: 0,
-      backoff: new Backoff(options.backoffSeconds),
-      restartTimer: null,
-      done: false,
-      output: [],
-    }));
+    this.id = plan.uid.replaceAll('-', '').slice(0, 12);
+    this.init = plan.initContainers.map((c) => newSlot(c.sidecar ? 'sidecar' : 'init', c, options.backoffSeconds));
+    this.apps = plan.containers.map((c) => newSlot('app', c, options.backoffSeconds));
   }
 
   async run(): Promise<PodResult> {
     const startedAt = Date.now();
+    if (this.plan.activeDeadlineSeconds !== null) {
+      this.cancelDeadline = longTimeout(() => {
+        this.deadlineExceeded = true;
+        this.options.events.notice(`pod "${this.plan.name}" was active longer than activeDeadlineSeconds (${this.plan.activeDeadlineSeconds}s): stopping it`);
+        this.end();
+      }, this.plan.activeDeadlineSeconds * 1000);
+    }
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
-      this.sandbox = startSandbox(this.ctx, { hostname: this.plan.hostname, shmDir: this.dir.shm });
+      this.volumes = prepareVolumes(this.plan.volumes, this.dir);
+      this.sandbox = startSandbox(this.ctx, {
+        hostname: this.plan.hostname,
+        shmDir: this.dir.shm,
+        host: this.plan.host,
+        memoryVolumes: this.plan.volumes.flatMap((v) =>
+          v.kind === 'emptyDir' && v.medium === 'memory' ? [{ dir: this.volumes.get(v.name)!, sizeBytes: v.sizeLimitBytes }] : []),
+      });
       void this.sandbox.child.exited.then((status) => {
-        if (this.stopSignal || this.isFinished()) return;
+        if (this.ending) return;
         this.fail(new MinipodError(`the pod sandbox (pause) exited unexpectedly (${describeExit(status)})`));
       });
-      for (const slot of this.slots) this.start(slot);
-      this.saveState();
+      this.advance();
     } catch (err) {
       this.startFailed = true;
       this.fail(wrapError(`start pod "${this.plan.name}"`, err));
@@ -160,40 +145,71 @@ export class PodSupervisor {
     await this.finished;
     await this.teardown();
     if (this.failure) throw this.failure;
-    const exitCode = this.stopSignal ? 128 + SIGNALS[this.stopSignal] : (this.firstFailedCode ?? 0);
+    const exitCode = this.stopSignal
+      ? 128 + SIGNALS[this.stopSignal]
+      : this.deadlineExceeded ? DEADLINE_EXIT_CODE : (this.firstFailedCode ?? 0);
     return {
       id: this.id,
       name: this.plan.name,
       startedAt,
       finishedAt: Date.now(),
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      reason: this.deadlineExceeded ? 'DeadlineExceeded' : null,
       exitCode,
-      containers: this.slots.map((s) => s.status),
+      initContainers: this.init.map((s) => s.status),
+      containers: this.apps.map((s) => s.status),
     };
   }
 
   /** SIGINT/SIGTERM: stop every container within the grace period. A second call kills at once. */
   stop(signal: StopSignal): void {
-    if (this.stopSignal || this.failure) {
+    if (this.ending) {
       this.killNow();
       return;
     }
     this.stopSignal = signal;
-    this.finish();
+    this.end();
   }
 
-  private isFinished(): boolean {
-    return this.slots.every((s) => s.done);
+  private end(): void {
+    this.ending = true;
+    this.cancelDeadline();
+    this.finish();
   }
 
   private fail(err: MinipodError): void {
     this.failure ??= err;
-    this.finish();
+    this.end();
+  }
+
+  /**
+   * Start what comes next: the init containers in order (a sidecar counts as
+   * done once started, as kubelet does without a startup probe), then, all
+   * of them through, every app container at once.
+   */
+  private advance(): void {
+    while (this.nextInit < this.init.length) {
+      const slot = this.init[this.nextInit]!;
+      if (slot.role === 'init') {
+        if (!slot.done) return this.start(slot);
+      } else {
+        this.start(slot);
+      }
+      this.nextInit++;
+    }
+    for (const slot of this.apps) this.start(slot);
+    this.saveState();
   }
 
   private start(slot: Slot): void {
     const { plan } = slot;
-    const process = startContainer(this.ctx, this.sandbox!, { sharePid: this.plan.sharePid, shmDir: this.dir!.shm }, plan);
+    const process = startContainer(this.ctx, this.sandbox!, {
+      sharePid: this.plan.sharePid,
+      hostPid: this.plan.host.pid,
+      shm: this.plan.host.ipc ? '/dev/shm' : this.dir!.shm,
+      volumes: this.volumes,
+      layer: this.dir!.containerLayer(plan.name),
+    }, plan);
     slot.process = process;
     slot.startedAt = Date.now();
     slot.status.state = 'running';
@@ -206,56 +222,80 @@ export class PodSupervisor {
     slot.exited = process.child.exited.then((status) => this.onExit(slot, process, exitCodeOf(status)));
   }
 
+  private reasonFor(slot: Slot, exitCode: number, startError: string | null): ContainerReason {
+    if (startError) return 'ContainerCannotRun';
+    if (slot.stopped && this.deadlineExceeded) return 'DeadlineExceeded';
+    return exitCode === 0 ? 'Completed' : 'Error';
+  }
+
   private onExit(slot: Slot, process: ContainerProcess, exitCode: number): void {
     slot.process = null;
     const startError = process.takeStartError();
     const { status } = slot;
-    const reason = startError ? 'ContainerCannotRun' : exitCode === 0 ? 'Completed' : 'Error';
     status.previous = status.last;
-    status.last = { exitCode, reason, message: startError, startedAt: slot.startedAt, finishedAt: Date.now() };
+    status.last = {
+      exitCode, reason: this.reasonFor(slot, exitCode, startError), message: startError, startedAt: slot.startedAt, finishedAt: Date.now(),
+    };
     status.state = 'terminated';
     status.startedAt = null;
     if (startError) this.options.events.notice(`container "${status.name}": ${startError}`);
-    if (this.stopSignal || this.failure) return;
+    if (this.ending) return;
 
-    if (shouldRestart(this.plan.restartPolicy, exitCode)) {
-      const delay = slot.backoff.next((Date.now() - slot.startedAt) / 1000);
-      this.options.events.notice(
-        `container "${status.name}" exited with ${exitCode}; restarting in ${delay}s (restartPolicy ${this.plan.restartPolicy})`,
-      );
-      status.state = 'waiting';
-      slot.restartTimer = setTimeout(() => {
-        slot.restartTimer = null;
-        status.restarts++;
-        try {
-          this.start(slot);
-          this.saveState();
-        } catch (err) {
-          this.fail(wrapError(`restart container "${status.name}"`, err));
-        }
-      }, delay * 1000);
-      return;
-    }
+    if (this.wantsRestart(slot, exitCode)) return this.scheduleRestart(slot, exitCode);
     slot.done = true;
     if (exitCode !== 0) this.firstFailedCode ??= exitCode;
-    if (this.isFinished()) this.finish();
+    if (slot.role === 'init') {
+      if (exitCode !== 0) return this.end(); // restartPolicy Never: the pod has failed
+      this.nextInit++;
+      try {
+        this.advance();
+      } catch (err) {
+        this.fail(wrapError(`start pod "${this.plan.name}"`, err));
+      }
+      return;
+    }
+    if (this.apps.every((s) => s.done)) this.end();
+  }
+
+  private wantsRestart(slot: Slot, exitCode: number): boolean {
+    switch (slot.role) {
+      case 'sidecar':
+        return true; // whatever the pod's policy
+      case 'init':
+        // It must succeed: with Always too, it is retried only after a failure.
+        return exitCode !== 0 && this.plan.restartPolicy !== 'Never';
+      case 'app':
+        return shouldRestart(this.plan.restartPolicy, exitCode);
+    }
+  }
+
+  private scheduleRestart(slot: Slot, exitCode: number): void {
+    const { status } = slot;
+    const delay = slot.backoff.next((Date.now() - slot.startedAt) / 1000);
+    const why = slot.role === 'sidecar' ? 'a sidecar (restartPolicy Always)' : `restartPolicy ${this.plan.restartPolicy}`;
+    this.options.events.notice(`container "${status.name}" exited with ${exitCode}; restarting in ${delay}s (${why})`);
+    status.state = 'waiting';
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = null;
+      status.restarts++;
+      try {
+        this.start(slot);
+        this.saveState();
+      } catch (err) {
+        this.fail(wrapError(`restart container "${status.name}"`, err));
+      }
+    }, delay * 1000);
   }
 
   private async teardown(): Promise<void> {
-    for (const slot of this.slots) {
+    for (const slot of [...this.init, ...this.apps]) {
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       slot.restartTimer = null;
     }
-    const running = this.slots.filter((s) => s.process);
-    if (running.length) {
-      const grace = this.startFailed ? 0 : (this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
-      for (const slot of running) this.signal(slot.process!.child.pid, SIGTERM);
-      const allExited = Promise.all(running.map((s) => s.exited)).then(() => {});
-      const killNow = new Promise<void>((resolve) => (this.killNow = resolve));
-      await within(Promise.race([allExited, killNow]), grace * 1000, undefined);
-      for (const slot of running) if (slot.process) this.signal(slot.process.child.pid, SIGKILL);
-      await allExited;
-    }
+    const grace = this.startFailed ? 0 : (this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
+    const deadline = Date.now() + grace * 1000;
+    await this.stopAll([...this.apps, ...this.init.filter((s) => s.role === 'init')], deadline);
+    for (const sidecar of this.init.filter((s) => s.role === 'sidecar').reverse()) await this.stopAll([sidecar], deadline);
     if (this.sandbox) {
       // The pause exits 0 on SIGTERM; as PID 1 of the pod's PID namespace its
       // exit takes every process left in that namespace with it.
@@ -265,8 +305,22 @@ export class PodSupervisor {
       if (!gone) this.signal(this.sandbox.pid, SIGKILL);
       await pause.exited;
     }
-    await Promise.all(this.slots.flatMap((s) => s.output));
+    await Promise.all([...this.init, ...this.apps].flatMap((s) => s.output));
     this.dir?.remove();
+  }
+
+  /** SIGTERM, then SIGKILL for what still runs at `deadline` (or at a second stop signal). */
+  private async stopAll(slots: Slot[], deadline: number): Promise<void> {
+    const running = slots.filter((s) => s.process);
+    if (running.length === 0) return;
+    for (const slot of running) {
+      slot.stopped = true;
+      this.signal(slot.process!.child.pid, SIGTERM);
+    }
+    const allExited = Promise.all(running.map((s) => s.exited)).then(() => {});
+    await within(Promise.race([allExited, this.killed]), Math.max(0, deadline - Date.now()), undefined);
+    for (const slot of running) if (slot.process) this.signal(slot.process.child.pid, SIGKILL);
+    await allExited;
   }
 
   /** Only ever our own children, by PID; one that is already gone is fine. */
@@ -279,12 +333,15 @@ export class PodSupervisor {
   }
 
   private saveState(): void {
+    const containers = (slots: Slot[]) => slots.map((s) => ({ ...s.status, pid: s.process?.child.pid ?? null }));
     this.dir?.writeState({
       id: this.id,
+      uid: this.plan.uid,
       name: this.plan.name,
       namespace: this.plan.namespace,
       pausePid: this.sandbox?.pid ?? null,
-      containers: this.slots.map((s) => ({ ...s.status, pid: s.process?.child.pid ?? null })),
+      initContainers: containers(this.init),
+      containers: containers(this.apps),
     });
   }
 }

@@ -14,6 +14,7 @@ export const MS_RDONLY = 0x1;
 export const MS_NOSUID = 0x2;
 export const MS_NODEV = 0x4;
 export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
@@ -22,10 +23,21 @@ export const MS_STRICTATIME = 0x1000000;
 export const MNT_DETACH = 0x2;
 
 export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOFOLLOW = 0o400000;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 export const O_PATH = 0o10000000;
+
+export const AT_FDCWD = -100;
+
+// openat2(2) resolve flags.
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
 
 export const S_IFCHR = 0o020000;
 
@@ -40,12 +52,13 @@ export const IFF_RUNNING = 0x40;
 export const SIGKILL = 9;
 export const SIGTERM = 15;
 
-const SYSCALLS: Record<string, { pivot_root: number }> = {
-  x64: { pivot_root: 155 },
-  arm64: { pivot_root: 41 },
+// openat2 came after the syscall tables were unified: 437 everywhere.
+const SYSCALLS: Record<string, { pivot_root: number; openat2: number }> = {
+  x64: { pivot_root: 155, openat2: 437 },
+  arm64: { pivot_root: 41, openat2: 437 },
 };
 
-export function syscallNumbers(arch: string): { pivot_root: number } {
+export function syscallNumbers(arch: string): { pivot_root: number; openat2: number } {
   const numbers = SYSCALLS[arch];
   if (!numbers) throw new Error(`minipod does not know the syscall numbers of ${arch}`);
   return numbers;

@@ -18,6 +18,8 @@ const SYMBOLS = {
   // On x86_64 and aarch64 Linux the variadic integer and pointer arguments
   // travel in the same registers as fixed ones, so fixed prototypes are exact.
   syscall: { parameters: ['isize', 'buffer', 'buffer'], result: 'isize' },
+  openat2: { name: 'syscall', parameters: ['isize', 'isize', 'buffer', 'buffer', 'usize'], result: 'isize' },
+  mkdirat: { parameters: ['i32', 'buffer', 'u32'], result: 'i32' },
   chdir: { parameters: ['buffer'], result: 'i32' },
   fchdir: { parameters: ['i32'], result: 'i32' },
   chroot: { parameters: ['buffer'], result: 'i32' },
@@ -38,7 +40,7 @@ const SYMBOLS = {
 export function denoLibc(): RawLibc {
   const s = Deno.dlopen('libc.so.6', SYMBOLS).symbols;
   const errnoView = new Deno.UnsafePointerView(s.__errno_location() as Deno.PointerValue);
-  const { pivot_root } = syscallNumbers(Deno.build.arch === 'aarch64' ? 'arm64' : 'x64');
+  const { pivot_root, openat2 } = syscallNumbers(Deno.build.arch === 'aarch64' ? 'arm64' : 'x64');
   const int = (value: unknown) => Number(value);
 
   return {
@@ -54,6 +56,8 @@ export function denoLibc(): RawLibc {
     fchdir: (fd) => int(s.fchdir(fd)),
     chroot: (path) => int(s.chroot(cstr(path))),
     open: (path, flags, mode) => int(s.open(cstr(path), flags, mode)),
+    openat2: (dirfd, path, how) => int(s.openat2(openat2, dirfd, cstr(path), how, how.length)),
+    mkdirat: (dirfd, path, mode) => int(s.mkdirat(dirfd, cstr(path), mode)),
     close: (fd) => int(s.close(fd)),
     pipe2: (fds, flags) => int(s.pipe2(new Uint8Array(fds.buffer), flags)),
     read: (fd, buf, count) => int(s.read(fd, buf, count)),

@@ -4,6 +4,8 @@
 declare namespace Deno {
   type NativeType = 'i32' | 'u32' | 'i64' | 'u64' | 'isize' | 'usize' | 'pointer' | 'buffer' | 'void';
   interface ForeignFunction {
+    /** The C symbol, when the key is another name for it (one symbol, two prototypes). */
+    name?: string;
     parameters: readonly NativeType[];
     result: NativeType;
   }

@@ -18,4 +18,6 @@ export function errnoName(errno: number): string {
 export const ENOENT = 2;
 export const ESRCH = 3;
 export const EAGAIN = 11;
+export const EXDEV = 18;
+export const ENOTDIR = 20;
 export const EINVAL = 22;

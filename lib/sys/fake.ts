@@ -49,6 +49,11 @@ export class FakeLibc implements RawLibc {
   fchdir = (fd: number) => this.call('fchdir', [fd]);
   chroot = (path: string) => this.call('chroot', [path]);
   open = (path: string, flags: number) => this.call('open', [path, flags], this.nextFd++);
+  openat2 = (dirfd: number, path: string, how: Uint8Array) => {
+    const [flags, mode, resolve] = new BigUint64Array(how.buffer, how.byteOffset, 3);
+    return this.call('openat2', [dirfd, path, Number(flags), Number(mode), Number(resolve)], this.nextFd++);
+  };
+  mkdirat = (dirfd: number, path: string, mode: number) => this.call('mkdirat', [dirfd, path, mode]);
   close = (fd: number) => this.call('close', [fd]);
   pipe2 = (fds: Int32Array, flags: number) => {
     fds[0] = this.nextFd++;

@@ -19,7 +19,7 @@ export function koffiLibc(): RawLibc {
   const syscall = fn('long syscall(long number, ...)');
   const prctl = fn('int prctl(int option, ...)');
   const ioctl = fn('int ioctl(int fd, unsigned long request, ...)');
-  const { pivot_root } = syscallNumbers(process.arch);
+  const { pivot_root, openat2 } = syscallNumbers(process.arch);
   const unshare = fn('int unshare(int flags)');
   const setns = fn('int setns(int fd, int nstype)');
   const sethostname = fn('int sethostname(const uint8_t *name, size_t len)');
@@ -29,6 +29,7 @@ export function koffiLibc(): RawLibc {
   const fchdir = fn('int fchdir(int fd)');
   const chroot = fn('int chroot(const char *path)');
   const open = fn('int open(const char *path, int flags, ...)');
+  const mkdirat = fn('int mkdirat(int dirfd, const char *path, uint32_t mode)');
   const close = fn('int close(int fd)');
   const pipe2 = fn('int pipe2(_Out_ int32_t *fds, int flags)');
   const read = fn('intptr_t read(int fd, _Out_ uint8_t *buf, size_t count)');
@@ -51,6 +52,9 @@ export function koffiLibc(): RawLibc {
     fchdir: (fd) => fchdir(fd),
     chroot: (path) => chroot(path),
     open: (path, flags, mode) => open(path, flags, 'uint32_t', mode),
+    openat2: (dirfd, path, how) =>
+      syscall(openat2, 'int', dirfd, 'const char *', path, 'uint8_t *', how, 'size_t', how.length),
+    mkdirat: (dirfd, path, mode) => mkdirat(dirfd, path, mode),
     close: (fd) => close(fd),
     pipe2: (fds, flags) => pipe2(fds, flags),
     read: (fd, buf, count) => read(fd, buf, count),

@@ -20,6 +20,9 @@ export interface RawLibc {
   fchdir(fd: number): number;
   chroot(path: string): number;
   open(path: string, flags: number, mode: number): number;
+  /** `how` is struct open_how: flags, mode, resolve, each a u64. */
+  openat2(dirfd: number, path: string, how: Uint8Array): number;
+  mkdirat(dirfd: number, path: string, mode: number): number;
   close(fd: number): number;
   pipe2(fds: Int32Array, flags: number): number;
   read(fd: number, buf: Uint8Array, count: number): number;
@@ -102,6 +105,17 @@ export class Libc {
 
   open(path: string, flags: number, mode = 0): number {
     return this.check(this.raw.open(path, flags, mode), 'open', path);
+  }
+
+  /** openat2(2); `what` names dirfd for the error message. */
+  openat2(dirfd: number, path: string, how: { flags: number; mode?: number; resolve: number }, what: string): number {
+    const struct = new BigUint64Array([BigInt(how.flags), BigInt(how.mode ?? 0), BigInt(how.resolve)]);
+    const args = `${what}, ${JSON.stringify(path)}`;
+    return this.check(this.raw.openat2(dirfd, path, new Uint8Array(struct.buffer)), 'openat2', args);
+  }
+
+  mkdirat(dirfd: number, path: string, mode: number, what: string): void {
+    this.check(this.raw.mkdirat(dirfd, path, mode), 'mkdirat', `${what}, ${JSON.stringify(path)}`);
   }
 
   close(fd: number): void {

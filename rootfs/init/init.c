@@ -9,13 +9,16 @@
  *     runtime killed with SIGKILL does not leave a pod behind;
  *   - replace the /proc the runtime bound in for this exec with a fresh procfs,
  *     which only a process inside the container's PID namespace can mount;
+ *   - switch to the pod's user, group and supplementary groups: irreversible,
+ *     so never on the runtime's own thread;
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
- *   - chdir to the working directory and exec the program, resolving it
- *     through the container's PATH.
+ *   - chdir to the working directory (as the user, so its permissions apply)
+ *     and exec the program, resolving it through the container's PATH.
  * The runtime execs this binary through /proc/<runtime>/fd/<n>, a descriptor
  * opened before pivot_root, so the file is never reachable from the container.
  *
- * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]
+ * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR]
+ *                     [-u UID -g GID [-G GID,GID...]] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -23,9 +26,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -58,20 +64,49 @@ static void fail(int code, const char *fmt, ...) {
   _exit(code);
 }
 
+#define MAX_GROUPS 64
+
+static unsigned id_arg(const char *text, const char *what) {
+  char *end;
+  errno = 0;
+  unsigned long id = strtoul(text, &end, 10);
+  if (errno || end == text || *end || id > INT_MAX)
+    fail(125, "minipod-init: %s: not an ID: \"%s\"", what, text);
+  return id;
+}
+
+static size_t groups_arg(char *list, gid_t *groups) {
+  size_t n = 0;
+  for (char *item = strtok(list, ","); item; item = strtok(NULL, ",")) {
+    if (n == MAX_GROUPS)
+      fail(125, "minipod-init: more than %d supplementary groups", MAX_GROUPS);
+    groups[n++] = id_arg(item, "-G");
+  }
+  return n;
+}
+
 int main(int argc, char **argv) {
-  int deathsig = 0, newproc = 0;
+  int deathsig = 0, newproc = 0, setuser = 0;
   const char *status = NULL, *workdir = NULL, *argv0 = NULL;
+  uid_t uid = 0;
+  gid_t gid = 0, groups[MAX_GROUPS];
+  size_t ngroups = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "+a:dps:w:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:dps:w:u:g:G:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
     case 's': status = optarg; break;
     case 'w': workdir = optarg; break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] -- PROGRAM [ARG...]");
+    case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
+    case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
+    case 'G': ngroups = groups_arg(optarg, groups); break;
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] [-u UID -g GID [-G GIDS]] -- PROGRAM [ARG...]");
     }
   }
+  if (setuser && setuser != 3)
+    fail(125, "minipod-init: -u and -g go together");
   if (optind >= argc)
     fail(125, "minipod-init: no program to run");
 
@@ -82,15 +117,6 @@ int main(int argc, char **argv) {
     if (fd < 0)
       fail(125, "open status pipe %s: %s", status, strerrorname_np(errno));
     status_fd = fd;
-  }
-
-  if (deathsig) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-      fail(125, "prctl(PR_SET_PDEATHSIG): %s", strerrorname_np(errno));
-    /* The runtime may have died before the line above: in a shared PID
-       namespace we were then re-parented to the pause (PID 1). */
-    if (getpid() != 1 && getppid() == 1)
-      fail(125, "runtime exited before the container started");
   }
 
   if (newproc) {
@@ -104,6 +130,27 @@ int main(int argc, char **argv) {
      closes on exec; older kernels without close_range keep the CLOEXEC flags
      that Node and Deno already set. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  if (setuser) {
+    /* Groups first: after setuid there is no right left to change them. */
+    if (setgroups(ngroups, groups) < 0)
+      fail(125, "setgroups(%zu groups): %s", ngroups, strerrorname_np(errno));
+    if (setgid(gid) < 0)
+      fail(125, "setgid(%u): %s", gid, strerrorname_np(errno));
+    if (setuid(uid) < 0)
+      fail(125, "setuid(%u): %s", uid, strerrorname_np(errno));
+  }
+
+  /* After the switch of user: a change of credentials clears the
+     parent-death signal. */
+  if (deathsig) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+      fail(125, "prctl(PR_SET_PDEATHSIG): %s", strerrorname_np(errno));
+    /* The runtime may have died before the line above: in a shared PID
+       namespace we were then re-parented to the pause (PID 1). */
+    if (getpid() != 1 && getppid() == 1)
+      fail(125, "runtime exited before the container started");
+  }
 
   if (workdir && chdir(workdir) < 0)
     fail(125, "chdir to cwd (\"%s\") set in config: %s", workdir, strerror(errno));
