@@ -4,7 +4,7 @@
 import { MinipodError } from '../errors.ts';
 import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
 import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
-import type { ContainerSpec, FieldPath, PodManifest, VolumeSpec } from './manifest.ts';
+import type { ContainerSpec, FieldPath, PodManifest, QuantityValue, VolumeSpec } from './manifest.ts';
 import type { ContainerPlan, MountPlan, PodPlan, VolumePlan } from './plan-types.ts';
 import { parseQuantity } from './quantity.ts';
 
@@ -50,13 +50,17 @@ function hostnameFromPodName(name: string): string {
 function planVolume(v: VolumeSpec): VolumePlan {
   if (v.hostPath) return { name: v.name, kind: 'hostPath', path: v.hostPath.path, type: v.hostPath.type ?? '' };
   const { medium, sizeLimit } = v.emptyDir ?? {};
-  return {
-    name: v.name,
-    kind: 'emptyDir',
-    medium: medium === 'Memory' ? 'memory' : 'disk',
-    // Zero means no limit to the kubelet as well.
-    sizeLimitBytes: sizeLimit === undefined ? null : parseQuantity(sizeLimit).value() || null,
-  };
+  return { name: v.name, kind: 'emptyDir', medium: medium === 'Memory' ? 'memory' : 'disk', sizeLimitBytes: sizeBytes(sizeLimit) };
+}
+
+/** More than any machine's memory: beyond it a limit limits nothing (and 1e2000000000 would not fit in memory as a number). */
+const NO_LIMIT_ABOVE = parseQuantity('8Ei');
+
+// Zero means no limit to the kubelet as well.
+function sizeBytes(sizeLimit: QuantityValue | undefined): bigint | null {
+  if (sizeLimit === undefined) return null;
+  const q = parseQuantity(sizeLimit);
+  return q.sign() <= 0 || q.cmp(NO_LIMIT_ABOVE) > 0 ? null : q.value();
 }
 
 /**

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContext } from '../../lib/context.ts';
+import type { ContainerPlan } from '../../lib/spec/plan-types.ts';
 import { fakeHost } from '../../lib/sys/fake.ts';
 
 /** A runtime context over the recording fake; the binaries only need to exist. */
@@ -18,4 +19,13 @@ export function tempRootfs(): { rootfs: string; remove(): void } {
   const rootfs = join(dir, 'rootfs');
   for (const d of ['proc', 'dev', 'sys']) mkdirSync(join(rootfs, d), { recursive: true });
   return { rootfs, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A container plan with plain defaults (root, no mounts), `fields` applied. */
+export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPlan, 'rootfs'>): ContainerPlan {
+  return {
+    name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
+    user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false,
+    ...fields,
+  };
 }

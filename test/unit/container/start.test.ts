@@ -3,13 +3,17 @@ import * as assert from 'uvu/assert';
 import { startContainer } from '../../../lib/container/start.ts';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
 import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
-import { fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
+import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
 const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) } };
 
 function plan(rootfs: string): ContainerPlan {
-  return { name: 'app', image: 'busybox', rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' };
+  return containerPlan({ rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' });
 }
+
+const layer = { upper: '/l/upper', work: '/l/work', merged: '/l/rootfs' };
+const pod = (more: { sharePid?: boolean; hostPid?: boolean } = {}) =>
+  ({ sharePid: false, hostPid: false, shm: '/s', volumes: new Map(), layer, ...more });
 
 const setnsTargets = (calls: unknown[][]) => calls.filter(([n]) => n === 'setns').map(([, , nstype]) => nstype);
 
@@ -17,9 +21,10 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
   const { ctx, libc, spawner } = fakeContext();
   const { rootfs, remove } = tempRootfs();
   try {
-    startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs));
+    startContainer(ctx, sandbox, pod(), plan(rootfs));
     const opened = libc.calls.filter(([n]) => n === 'open').map(([, p]) => p);
-    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/proc/777/ns/mnt']);
+    // the namespaces, then the root to make the working directory in
+    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/proc/777/ns/mnt', '/l/rootfs']);
     const unshareAt = libc.names().indexOf('unshare');
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS]);
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS | CLONE_NEWPID]);
@@ -27,7 +32,7 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
     const [, , , statusWrite] = libc.calls.find(([n]) => n === 'pipe2')!;
     const req = spawner.requests[0]!;
     assert.is(req.path, ctx.initExec);
-    assert.equal(req.args, ['-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '--', 'sh', '-c', 'echo hi']);
+    assert.equal(req.args, ['-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '-u', '0', '-g', '0', '-G', '0', '--', 'sh', '-c', 'echo hi']);
     assert.equal(req.env, { PATH: '/bin' });
     assert.is(req.output, 'pipe');
   } finally {
@@ -39,10 +44,33 @@ test('with shareProcessNamespace it joins the pause PID namespace instead of cre
   const { ctx, libc } = fakeContext();
   const { rootfs, remove } = tempRootfs();
   try {
-    startContainer(ctx, sandbox, { sharePid: true, shmDir: '/s' }, plan(rootfs));
+    startContainer(ctx, sandbox, pod({ sharePid: true }), plan(rootfs));
     const unshareAt = libc.names().indexOf('unshare');
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWNS]);
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS]);
+  } finally {
+    remove();
+  }
+});
+
+test('with hostPID it stays in the host PID namespace: a new mount namespace only', () => {
+  const { ctx, libc } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    startContainer(ctx, sandbox, pod({ hostPid: true }), plan(rootfs));
+    assert.equal(libc.calls.find(([n]) => n === 'unshare'), ['unshare', CLONE_NEWNS]);
+  } finally {
+    remove();
+  }
+});
+
+test('the user switch is left to the exec helper: uid, gid and every supplementary group', () => {
+  const { ctx, spawner } = fakeContext();
+  const { rootfs, remove } = tempRootfs();
+  try {
+    startContainer(ctx, sandbox, pod(), containerPlan({ rootfs, user: { uid: 1000, gid: 3000, groups: [3000, 4000] } }));
+    const args = spawner.requests[0]!.args;
+    assert.equal(args.slice(args.indexOf('-u'), args.indexOf('--')), ['-u', '1000', '-g', '3000', '-G', '3000,4000']);
   } finally {
     remove();
   }
@@ -53,9 +81,9 @@ test('a failed pivot_root: the thread returns, no process, every descriptor clos
   const { rootfs, remove } = tempRootfs();
   try {
     libc.failOn('pivot_root', 22);
-    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /^pivot_root\(\., \.\): EINVAL$/);
+    assert.throws(() => startContainer(ctx, sandbox, pod(), plan(rootfs)), /^pivot_root\(\., \.\): EINVAL$/);
     assert.is(spawner.requests.length, 0);
-    const opened = libc.calls.filter(([n]) => n === 'open' || n === 'pipe2').length + 1; // pipe2 opens two
+    const opened = libc.calls.filter(([n]) => n === 'open' || n === 'openat2' || n === 'pipe2').length + 1; // pipe2 opens two
     const closed = libc.names().filter((n) => n === 'close').length;
     assert.is(closed, opened);
     assert.equal(libc.names().slice(-7, -6), ['fchdir']);
@@ -71,7 +99,7 @@ test('a rootfs whose /proc is a symlink is refused before any namespace work', a
   try {
     rmdirSync(`${rootfs}/proc`);
     symlinkSync('/', `${rootfs}/proc`);
-    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /\/proc must be a directory, found a symlink/);
+    assert.throws(() => startContainer(ctx, sandbox, pod(), plan(rootfs)), /\/proc must be a directory, found a symlink/);
     assert.equal(libc.calls, []);
   } finally {
     remove();
@@ -83,7 +111,7 @@ test('a pause that is already gone is named as such, not as a bare ENOENT', () =
   const { rootfs, remove } = tempRootfs();
   try {
     libc.failOn('open', 2, ([path]) => String(path).endsWith('/ns/net'));
-    assert.throws(() => startContainer(ctx, sandbox, { sharePid: false, shmDir: '/s' }, plan(rootfs)), /^the pod sandbox \(pause, pid 777\) is gone$/);
+    assert.throws(() => startContainer(ctx, sandbox, pod(), plan(rootfs)), /^the pod sandbox \(pause, pid 777\) is gone$/);
     assert.equal(libc.names().filter((n) => n === 'close').length, 2, 'the status pipe is closed');
   } finally {
     remove();

@@ -2,40 +2,72 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyRootfs } from '../../../lib/rootfs/apply.ts';
 import { DEVICES, planRootfs, type RootfsOp } from '../../../lib/rootfs/plan.ts';
-import { MNT_DETACH, MS_BIND, MS_RDONLY, MS_REC, S_IFCHR } from '../../../lib/sys/constants.ts';
+import { MNT_DETACH, MS_BIND, MS_RDONLY, S_IFCHR } from '../../../lib/sys/constants.ts';
 import { FakeLibc } from '../../../lib/sys/fake.ts';
 import { Libc } from '../../../lib/sys/libc.ts';
 
-const ops = planRootfs({ rootfs: '/img/rootfs', podShm: '/run/minipod/p1/shm' });
+const layer = { upper: '/pod/c.0/upper', work: '/pod/c.0/work', merged: '/pod/c.0/rootfs' };
+const input = {
+  image: '/img/rootfs', layer, missing: [], podShm: '/run/minipod/p1/shm', mounts: [], workingDir: '/srv', readOnlyRootFilesystem: false,
+};
+const ops = planRootfs(input);
 const mounts = ops.filter((o): o is Extract<RootfsOp, { op: 'mount' }> => o.op === 'mount');
+const R = layer.merged;
 
-test('the rootfs is bound onto itself first, so that pivot_root accepts it and mounts land on the copy', () => {
-  assert.equal(ops[0], { op: 'mount', source: '/img/rootfs', target: '/img/rootfs', fstype: null, flags: MS_BIND | MS_REC });
+test("the root is an overlay of the image and the container's own layer: the image is never written", () => {
+  assert.equal(ops[0], {
+    op: 'mount', source: 'overlay', target: R, fstype: 'overlay', flags: 0,
+    data: 'lowerdir=/img/rootfs,upperdir=/pod/c.0/upper,workdir=/pod/c.0/work',
+  });
+});
+
+test("overlay options escape the characters overlayfs splits on: an image directory named busybox:1.36", () => {
+  const [overlay] = planRootfs({ ...input, image: '/images/busybox:1.36/root,fs' });
+  assert.is(overlay!.op === 'mount' && overlay!.data!.split(',upperdir')[0], 'lowerdir=/images/busybox\\:1.36/root\\,fs');
 });
 
 test('pivot is last, right after the temporary /proc bind used to exec the helper', () => {
-  assert.equal(ops.at(-1), { op: 'pivot', root: '/img/rootfs' });
-  assert.equal(ops.at(-2), { op: 'mount', source: '/proc', target: '/img/rootfs/proc', fstype: null, flags: MS_BIND });
+  assert.equal(ops.at(-1), { op: 'pivot', root: R });
+  assert.equal(ops.at(-2), { op: 'mount', source: '/proc', target: `${R}/proc`, fstype: null, flags: MS_BIND });
 });
 
 test('every mount target is inside the rootfs', () => {
-  for (const m of mounts) assert.ok(m.target.startsWith('/img/rootfs'), m.target);
+  for (const m of mounts) assert.ok(m.target.startsWith(R), m.target);
+});
+
+test('mount points the image lacks are made in the layer, right after the overlay', () => {
+  const withMissing = planRootfs({ ...input, missing: ['proc', 'sys'] });
+  assert.equal(withMissing.slice(1, 3), [{ op: 'mkdir', path: `${R}/proc`, mode: 0o755 }, { op: 'mkdir', path: `${R}/sys`, mode: 0o755 }]);
 });
 
 test('a minimal /dev: tmpfs, the six devices with their numbers, devpts with its own ptmx, the pod shm, mqueue', () => {
   assert.equal(mounts.map((m) => [m.fstype ?? m.source, m.target]), [
-    ['/img/rootfs', '/img/rootfs'],
-    ['tmpfs', '/img/rootfs/dev'],
-    ['devpts', '/img/rootfs/dev/pts'],
-    ['/run/minipod/p1/shm', '/img/rootfs/dev/shm'],
-    ['mqueue', '/img/rootfs/dev/mqueue'],
-    ['sysfs', '/img/rootfs/sys'],
-    ['/proc', '/img/rootfs/proc'],
+    ['overlay', R],
+    ['tmpfs', `${R}/dev`],
+    ['devpts', `${R}/dev/pts`],
+    ['/run/minipod/p1/shm', `${R}/dev/shm`],
+    ['mqueue', `${R}/dev/mqueue`],
+    ['sysfs', `${R}/sys`],
+    ['/proc', `${R}/proc`],
   ]);
   const nodes = ops.filter((o) => o.op === 'mknod');
-  assert.equal(nodes.map((n) => n.op === 'mknod' && [n.path, n.major, n.minor]), DEVICES.map((d) => [`/img/rootfs/dev/${d.name}`, d.major, d.minor]));
-  assert.ok(ops.some((o) => o.op === 'symlink' && o.path === '/img/rootfs/dev/ptmx' && o.target === 'pts/ptmx'));
+  assert.equal(nodes.map((n) => n.op === 'mknod' && [n.path, n.major, n.minor]), DEVICES.map((d) => [`${R}/dev/${d.name}`, d.major, d.minor]));
+  assert.ok(ops.some((o) => o.op === 'symlink' && o.path === `${R}/dev/ptmx` && o.target === 'pts/ptmx'));
   assert.match(mounts.find((m) => m.fstype === 'devpts')!.data!, 'newinstance');
+});
+
+test('volumes are bound parents first, then the working directory is made, then the root turns read-only', () => {
+  const mount = (target: string, readOnly = false) => ({ volume: 'v', source: '/vol', subPath: '', target, readOnly });
+  const planned = planRootfs({ ...input, readOnlyRootFilesystem: true, mounts: [mount('/data/logs'), mount('/data', true)] });
+  const tail = planned.filter((o) => ['bindVolume', 'mkdirInRoot', 'readOnly'].includes(o.op));
+  assert.equal(tail, [
+    { op: 'bindVolume', root: R, source: '/vol', subPath: '', target: '/data', readOnly: true },
+    { op: 'bindVolume', root: R, source: '/vol', subPath: '', target: '/data/logs', readOnly: false },
+    { op: 'mkdirInRoot', root: R, path: '/srv' },
+    { op: 'readOnly', target: R },
+  ]);
+  assert.ok(planned.findIndex((o) => o.op === 'readOnly') < planned.findIndex((o) => o.op === 'pivot'));
+  assert.not.ok(ops.some((o) => o.op === 'readOnly'), 'writable unless asked');
 });
 
 test('/sys is read-only', () => {
@@ -61,7 +93,7 @@ test('apply: device nodes are created then chmod-ed past the umask; pivot detach
 
 test('apply stops at the first failure', () => {
   const fake = new FakeLibc().failOn('mount', 1);
-  assert.throws(() => applyRootfs(new Libc(fake), ops), /mount\(\/img\/rootfs, \/img\/rootfs, none, 0x5000\): EPERM/);
+  assert.throws(() => applyRootfs(new Libc(fake), ops), /^mount\(overlay, \/pod\/c\.0\/rootfs, overlay, 0x0, lowerdir=/);
   assert.equal(fake.names(), ['mount']);
 });
 

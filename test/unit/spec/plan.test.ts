@@ -41,7 +41,9 @@ function pod(containers: Partial<ContainerSpec>[], spec: Partial<PodManifest['sp
   };
 }
 
-const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir });
+const node = { name: 'node-1', ip: '192.0.2.10' };
+const UID = '0b4c3a8e-6f1d-4c1e-9a57-3d2f6e8b9c01';
+const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node });
 const container = (c: Partial<ContainerSpec>) => plan(pod([c])).containers[0]!;
 
 function planError(p: PodManifest): string {
@@ -59,10 +61,15 @@ test('pod defaults', () => {
   assert.equal({ ...p, containers: undefined }, {
     name: 'web',
     namespace: 'default',
+    uid: UID,
     hostname: 'web',
     sharePid: false,
+    host: { network: false, ipc: false, pid: false },
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 30,
+    activeDeadlineSeconds: null,
+    volumes: [],
+    initContainers: [],
     containers: undefined,
   });
   assert.equal(p.containers, [{
@@ -72,6 +79,10 @@ test('pod defaults', () => {
     argv: ['sh'],
     env: { PATH: DEFAULT_PATH, HOSTNAME: 'web' },
     workingDir: '/',
+    user: { uid: 0, gid: 0, groups: [0] },
+    readOnlyRootFilesystem: false,
+    mounts: [],
+    sidecar: false,
   }]);
 });
 
@@ -218,7 +229,7 @@ for (const [name, rootfs] of IMAGE_CASES) {
 }
 
 test('image: the rootfs is absolute when the store path is not', () => {
-  const rootfs = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir) }).containers[0]!.rootfs;
+  const rootfs = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir), uid: UID, node }).containers[0]!.rootfs;
   assert.is(rootfs, join(imagesDir, 'busybox', 'rootfs'));
 });
 

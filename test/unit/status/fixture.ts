@@ -1,11 +1,11 @@
-import type { ContainerStatus, PodResult, Termination } from '../../../lib/supervisor/pod.ts';
+import type { ContainerStatus, PodResult, Termination } from '../../../lib/supervisor/status.ts';
 
 // 2026-11-25T15:45:41.250Z and offsets from it, in ms.
 export const T0 = Date.UTC(2026, 10, 25, 15, 45, 41, 250);
 
 function ended(name: string, exitCode: number, reason: Termination['reason'], ms: number, message: string | null = null): ContainerStatus {
   const last = { exitCode, reason, message, startedAt: T0 + 40, finishedAt: T0 + 40 + ms };
-  return { name, image: 'busybox', restarts: 0, state: 'terminated', startedAt: null, last, previous: null };
+  return { name, kind: 'app', image: 'busybox', restarts: 0, state: 'terminated', startedAt: null, last, previous: null };
 }
 
 /** A pod of one container exiting 0, one exiting 3 after a restart, one whose command is not there. */
@@ -14,7 +14,8 @@ export function mixedPod(): PodResult {
   fail.restarts = 1;
   fail.previous = { exitCode: 2, reason: 'Error', message: null, startedAt: T0 + 10, finishedAt: T0 + 20 };
   return {
-    id: 'abc', name: 'mixed', phase: 'Failed', exitCode: 3, startedAt: T0, finishedAt: T0 + 12_500,
+    id: 'abc', name: 'mixed', phase: 'Failed', reason: null, exitCode: 3, startedAt: T0, finishedAt: T0 + 12_500,
+    initContainers: [],
     containers: [
       ended('ok', 0, 'Completed', 8),
       fail,

@@ -8,7 +8,7 @@ import type { PodPlan, RestartPolicy } from '../../../lib/spec/plan-types.ts';
 import { PodSupervisor } from '../../../lib/supervisor/pod.ts';
 import { Backoff, shouldRestart } from '../../../lib/supervisor/restart.ts';
 import { SIGKILL, SIGTERM } from '../../../lib/sys/constants.ts';
-import { fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
+import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -17,8 +17,10 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05) {
   const image = tempRootfs();
   const stateRoot = mkdtempSync(join(tmpdir(), 'minipod-state-'));
   const plan: PodPlan = {
-    name: 'p', namespace: 'default', hostname: 'p', sharePid: false, restartPolicy: policy, terminationGracePeriodSeconds: grace,
-    containers: names.map((name) => ({ name, image: 'x', rootfs: image.rootfs, argv: ['true'], env: {}, workingDir: '/' })),
+    name: 'p', namespace: 'default', uid: '0123456789ab-cdef', hostname: 'p', sharePid: false,
+    host: { network: false, ipc: false, pid: false }, restartPolicy: policy, terminationGracePeriodSeconds: grace,
+    activeDeadlineSeconds: null, volumes: [], initContainers: [],
+    containers: names.map((name) => containerPlan({ name, image: 'x', rootfs: image.rootfs })),
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
