@@ -7,31 +7,44 @@ import { rejects } from '../../helpers/assert.ts';
 import type { PodPlan, RestartPolicy } from '../../../lib/spec/plan-types.ts';
 import { PodSupervisor } from '../../../lib/supervisor/pod.ts';
 import { Backoff, shouldRestart } from '../../../lib/supervisor/restart.ts';
+import { longTimeout, within } from '../../../lib/supervisor/timers.ts';
 import { SIGKILL, SIGTERM } from '../../../lib/sys/constants.ts';
 import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05) {
+interface Setup {
+  names?: string[];
+  grace?: number;
+  /** Init containers; a name ending in '+' is a sidecar (restartPolicy Always). */
+  init?: string[];
+  deadline?: number;
+}
+
+function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Omit<Setup, 'names' | 'grace'> = {}) {
   const fake = fakeContext();
   const image = tempRootfs();
   const stateRoot = mkdtempSync(join(tmpdir(), 'minipod-state-'));
   const plan: PodPlan = {
     name: 'p', namespace: 'default', uid: '0123456789ab-cdef', hostname: 'p', sharePid: false,
     host: { network: false, ipc: false, pid: false }, restartPolicy: policy, terminationGracePeriodSeconds: grace,
-    activeDeadlineSeconds: null, volumes: [], initContainers: [],
-    containers: names.map((name) => containerPlan({ name, image: 'x', rootfs: image.rootfs })),
+    activeDeadlineSeconds: more.deadline ?? null, volumes: [],
+    initContainers: (more.init ?? []).map((name) =>
+      containerPlan({ name: name.replace('+', ''), image: 'x', rootfs: image.rootfs, argv: [name.replace('+', '')], sidecar: name.endsWith('+') })),
+    containers: names.map((name) => containerPlan({ name, image: 'x', rootfs: image.rootfs, argv: [name] })),
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
     stateRoot, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
   });
   const kills = () => fake.libc.calls.filter(([n]) => n === 'kill').map(([, pid, sig]) => [pid, sig]);
+  /** What was started, in order, by container name (the pause is the helper's -a /pause). */
+  const started = () => fake.spawner.requests.slice(1).map((r) => r.args.at(-1));
   const cleanup = () => {
     image.remove();
     rmSync(stateRoot, { recursive: true, force: true });
   };
-  return { ...fake, supervisor, stateRoot, notices, kills, cleanup, pause: 1000, first: 1001, second: 1002 };
+  return { ...fake, supervisor, stateRoot, notices, kills, started, cleanup, pause: 1000, first: 1001, second: 1002 };
 }
 
 test('all containers exit 0: Succeeded, exit 0, the pause is stopped, the pod directory removed', async () => {
@@ -161,6 +174,142 @@ test('the pause dying ends the pod with an error', async () => {
   } finally {
     t.cleanup();
   }
+});
+
+const exit0 = { code: 0, signal: null };
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('init containers run one at a time, in order, each to success, before any app container', async () => {
+  const t = setup('Never', ['a', 'b'], 0.05, { init: ['i1', 'i2'] });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    assert.equal(t.started(), ['i1']);
+    t.spawner.exit(1001, exit0);
+    await tick();
+    assert.equal(t.started(), ['i1', 'i2']);
+    t.spawner.exit(1002, exit0);
+    await tick();
+    assert.equal(t.started(), ['i1', 'i2', 'a', 'b']);
+    t.spawner.exit(1003, exit0);
+    t.spawner.exit(1004, exit0);
+    const r = await result;
+    assert.is(r.phase, 'Succeeded');
+    assert.equal(r.initContainers.map((c) => [c.name, c.kind, c.last?.reason]), [['i1', 'init', 'Completed'], ['i2', 'init', 'Completed']]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a failed init container with restartPolicy Never fails the pod: no app container starts', async () => {
+  const t = setup('Never', ['a'], 0.05, { init: ['i1', 'i2'] });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    t.spawner.exit(1001, { code: 3, signal: null });
+    const r = await result;
+    assert.equal([r.phase, r.exitCode], ['Failed', 3]);
+    assert.equal(t.started(), ['i1']);
+    assert.equal(r.containers.map((c) => [c.state, c.last]), [['waiting', null]]);
+    assert.equal(r.initContainers.map((c) => c.state), ['terminated', 'waiting']);
+    assert.equal(t.kills(), [[t.pause, SIGTERM]]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+for (const policy of ['OnFailure', 'Always'] as const) {
+  test(`a failed init container is retried with backoff under ${policy}, counted, and the pod goes on once it succeeds`, async () => {
+    const t = setup(policy, ['a'], 0.05, { init: ['i1'] });
+    try {
+      const result = t.supervisor.run();
+      await tick();
+      t.spawner.exit(1001, { code: 1, signal: null });
+      await wait(40);
+      assert.equal(t.started(), ['i1', 'i1']);
+      t.spawner.exit(1002, exit0);
+      await tick();
+      assert.equal(t.started(), ['i1', 'i1', 'a'], 'a successful init container is not run again, even under Always');
+      if (policy === 'Always') t.supervisor.stop('SIGTERM');
+      else t.spawner.exit(1003, exit0);
+      const r = await result;
+      assert.is(r.initContainers[0]!.restarts, 1);
+      assert.match(t.notices[0]!, `container "i1" exited with 1; restarting in 0.01s (restartPolicy ${policy})`);
+    } finally {
+      t.cleanup();
+    }
+  });
+}
+
+test('a sidecar starts in order, runs beside the app containers, is restarted whatever the policy, and stopped after them', async () => {
+  const t = setup('Never', ['a'], 0.05, { init: ['proxy+', 'setup'] });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    assert.equal(t.started(), ['proxy', 'setup'], 'the next init container starts once the sidecar has');
+    t.spawner.exit(1002, exit0);
+    await tick();
+    assert.equal(t.started(), ['proxy', 'setup', 'a']);
+    t.spawner.exit(1001, exit0); // the sidecar ends on its own: restarted even under Never
+    await wait(40);
+    assert.equal(t.started(), ['proxy', 'setup', 'a', 'proxy']);
+    assert.match(t.notices[0]!, 'container "proxy" exited with 0; restarting in 0.01s (a sidecar (restartPolicy Always))');
+    t.spawner.exit(1003, exit0);
+    const r = await result;
+    assert.equal(t.kills(), [[1004, SIGTERM], [t.pause, SIGTERM]], 'the app has ended: only the sidecar is stopped');
+    assert.equal([r.phase, r.exitCode], ['Succeeded', 0], "a sidecar's 143 on the way out does not fail the pod");
+    assert.equal(r.initContainers.map((c) => [c.name, c.kind, c.restarts, c.last?.exitCode]), [['proxy', 'sidecar', 1, 143], ['setup', 'init', 0, 0]]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('on stop, app containers go first, then the sidecars in reverse order, all within one grace period', async () => {
+  const t = setup('Always', ['a'], 0.05, { init: ['s1+', 's2+'] });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    assert.equal(t.started(), ['s1', 's2', 'a']);
+    t.supervisor.stop('SIGTERM');
+    await result;
+    assert.equal(t.kills(), [[1003, SIGTERM], [1002, SIGTERM], [1001, SIGTERM], [t.pause, SIGTERM]]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('activeDeadlineSeconds: the pod is stopped when it expires, reason DeadlineExceeded, exit 124', async () => {
+  const t = setup('Always', ['a'], 0.05, { deadline: 0.05 });
+  try {
+    const r = await t.supervisor.run();
+    assert.equal([r.phase, r.reason, r.exitCode], ['Failed', 'DeadlineExceeded', 124]);
+    assert.equal(r.containers.map((c) => [c.last?.exitCode, c.last?.reason]), [[143, 'DeadlineExceeded']]);
+    assert.equal(t.notices, ['pod "p" was active longer than activeDeadlineSeconds (0.05s): stopping it']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a pod that ends before its deadline is not marked, and the deadline timer does not keep it waiting', async () => {
+  const t = setup('Never', ['a'], 0.05, { deadline: 3600 });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    t.spawner.exit(t.first, exit0);
+    const r = await within(result, 1000, null);
+    assert.equal([r?.phase, r?.reason], ['Succeeded', null]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('longTimeout fires after its delay and can be cancelled', async () => {
+  let fired = 0;
+  longTimeout(() => fired++, 5);
+  const cancel = longTimeout(() => fired++, 5);
+  cancel();
+  await wait(30);
+  assert.is(fired, 1);
 });
 
 test('restart policy and kubelet backoff', () => {
