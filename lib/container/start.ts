@@ -66,7 +66,11 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
       for (const [kind, fd, path] of joined) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
       libc.unshare(CLONE_NEWNS | (pod.sharePid || pod.hostPid ? 0 : CLONE_NEWPID));
       applyRootfs(libc, ops);
-      const helper = ['-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, ...userArgs(container.user), '--'];
+      const helper = [
+        '-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, ...userArgs(container.user),
+        // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.
+        ...(pod.hostPid ? ['-r'] : []), '--',
+      ];
       return spawner.spawn({ path: ctx.initExec, args: [...helper, ...container.argv], env: container.env, output: 'pipe' });
     });
     return {

@@ -14,11 +14,16 @@
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
  *   - chdir to the working directory (as the user, so its permissions apply)
  *     and exec the program, resolving it through the container's PATH.
+ * With -r (a pod on the host's PID namespace), it stays as the app's parent
+ * instead: a child subreaper that forwards signals to the app and, once the
+ * app has exited, kills and reaps whatever the app left behind. In a PID
+ * namespace of its own the kernel does that when the app (PID 1) exits; on
+ * the host's, nothing else would.
  * The runtime execs this binary through /proc/<runtime>/fd/<n>, a descriptor
  * opened before pivot_root, so the file is never reachable from the container.
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR]
- *                     [-u UID -g GID [-G GID,GID...]] -- PROGRAM [ARG...]
+ *                     [-u UID -g GID [-G GID,GID...]] [-r] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -36,6 +41,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -85,24 +91,89 @@ static size_t groups_arg(char *list, gid_t *groups) {
   return n;
 }
 
+/* Everything left among our children (orphans re-parent to us, a subreaper)
+   is killed and reaped, round after round, until none is left. Only the
+   pids listed are waited for: one forked meanwhile is in the next round. */
+static void kill_leftovers(void) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", getpid());
+  for (;;) {
+    char buf[8192];
+    pid_t pids[1024];
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+      close(fd);
+    if (len <= 0)
+      break;
+    buf[len] = 0;
+    for (char *tok = strtok(buf, " \n"); tok && n < 1024; tok = strtok(NULL, " \n"))
+      kill(pids[n++] = atoi(tok), SIGKILL);
+    for (size_t i = 0; i < n; i++)
+      while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+        ;
+  }
+}
+
+/* Returns in the child, which goes on to become the app; the parent
+   supervises it and exits as it did. */
+static void become_reaper(void) {
+  static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaddset(&set, forwarded[i]);
+  sigaddset(&set, SIGCHLD);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    fail(125, "prctl: %s", strerrorname_np(errno));
+  sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t app = fork();
+  if (app < 0)
+    fail(125, "fork: %s", strerrorname_np(errno));
+  if (app == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return;
+  }
+  prctl(PR_SET_NAME, "minipod-init", 0, 0, 0);
+  for (;;) {
+    siginfo_t info;
+    if (sigwaitinfo(&set, &info) < 0)
+      continue;
+    if (info.si_signo != SIGCHLD) {
+      kill(app, info.si_signo);
+      continue;
+    }
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid != app)
+        continue;
+      kill_leftovers();
+      _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+  }
+}
+
 int main(int argc, char **argv) {
-  int deathsig = 0, newproc = 0, setuser = 0;
+  int deathsig = 0, newproc = 0, setuser = 0, reaper = 0;
   const char *status = NULL, *workdir = NULL, *argv0 = NULL;
   uid_t uid = 0;
   gid_t gid = 0, groups[MAX_GROUPS];
   size_t ngroups = 0;
   int opt;
-  while ((opt = getopt(argc, argv, "+a:dps:w:u:g:G:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:dprs:w:u:g:G:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
+    case 'r': reaper = 1; break;
     case 's': status = optarg; break;
     case 'w': workdir = optarg; break;
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] [-u UID -g GID [-G GIDS]] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] [-u UID -g GID [-G GIDS]] [-r] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -130,6 +201,10 @@ int main(int argc, char **argv) {
      closes on exec; older kernels without close_range keep the CLOEXEC flags
      that Node and Deno already set. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  /* Before the switch of user: the reaper keeps the right to kill what the app leaves. */
+  if (reaper)
+    become_reaper();
 
   if (setuser) {
     /* Groups first: after setuid there is no right left to change them. */
