@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
 import { linesOf } from '../helpers/cli.ts';
@@ -31,6 +33,57 @@ test('restart-on-failure: fails twice, restarted, then succeeds', async ({ scrat
   const r = await scratch.minipod(['run', '--backoff', '0.05', 'examples/restart-on-failure.yaml']);
   assert.is(r.exitCode, 0, r.all);
   assert.equal(linesOf(r.stdout, 'flaky'), ['try 1', 'try 2', 'try 3']);
+});
+
+test('init-and-sidecar: init containers in order, their work handed over in an emptyDir, the sidecar stopped last', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/init-and-sidecar.yaml']);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'logger'), [
+    'fetch: writing data', 'render: 42 apples -> page', 'app: serving <p>42 apples</p>', 'logger: stopping',
+  ]);
+  assert.match(r.stderr, /logger \(sidecar\)\s+terminated\s+0\s+Completed/);
+});
+
+test('volumes: emptyDir shared (and by subPath), a 1Mi memory emptyDir, a read-only hostPath file', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/volumes.yaml']);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'writer'), [
+    'scratch: 1024 KiB tmpfs', 'scratch: 2 MiB do not fit in 1Mi', 'host os-release is readable', 'host os-release is read-only',
+  ]);
+  assert.equal(linesOf(r.stdout, 'reader'), ['reader sees: written by writer']);
+});
+
+test('security-context: users and groups, runAsNonRoot, a read-only root with a writable emptyDir', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/security-context.yaml']);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'app'), [
+    'uid=1000 gid=3000 groups=3000,4000', 'working in /home/app', 'the root filesystem is read-only',
+    'the emptyDir on /tmp is writable', 'CapEff:\t0000000000000000',
+  ]);
+  assert.equal(linesOf(r.stdout, 'other'), ['uid=2000 gid=3000 groups=3000,4000']);
+});
+
+test('deadline: stopped after activeDeadlineSeconds, DeadlineExceeded, exit 124', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/deadline.yaml']);
+  assert.is(r.exitCode, 124, r.all);
+  assert.is(linesOf(r.stdout, 'forever').at(-1), 'stopping');
+  assert.match(r.stderr, /^deadline\s+0\/1\s+DeadlineExceeded\s/m);
+});
+
+test('downward-api: the pod fields in env', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/downward-api.yaml']);
+  assert.is(r.exitCode, 0, r.all);
+  const [where, app] = linesOf(r.stdout, 'app');
+  assert.is(where, `downward.lab on ${hostname()}`);
+  assert.match(app!, /^app=demo owner=ada uid=[0-9a-f-]{36}$/);
+});
+
+test("host-namespaces: the host's own namespaces and hostname", async ({ scratch }) => {
+  const r = await scratch.minipod(['run', 'examples/host-namespaces.yaml']);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'app'), [
+    `hostname: ${hostname()}`, ...['net', 'ipc', 'pid', 'uts'].map((n) => `${n} ${readlinkSync(`/proc/self/ns/${n}`)}`),
+  ]);
 });
 
 run();
