@@ -11,6 +11,8 @@ export async function run({ positionals }: VerbArgs, globals: Globals): Promise<
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new MinipodError(`usage: ${usage}`);
   const plan = await planFromFile(file, globals.images);
-  process.stdout.write(`${file}: pod "${plan.name}" is valid (${plan.containers.length} container${plan.containers.length === 1 ? '' : 's'})\n`);
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const init = plan.initContainers.length ? `${count(plan.initContainers.length, 'init container')}, ` : '';
+  process.stdout.write(`${file}: pod "${plan.name}" is valid (${init}${count(plan.containers.length, 'container')})\n`);
   return 0;
 }

@@ -9,7 +9,14 @@ export function applyRootfs(libc: Libc, ops: readonly RootfsOp[]): void {
   for (const op of ops) {
     switch (op.op) {
       case 'mount':
-        libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null);
+        try {
+          libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null);
+        } catch (err) {
+          // The likely cause is where --root lives, which the errno alone does not say.
+          if (op.fstype !== 'overlay') throw err;
+          const hint = "the container's layer needs a state root (--root) on a filesystem overlayfs accepts as an upper layer (tmpfs, ext4, xfs, btrfs; not overlayfs or NFS)";
+          throw new MinipodError(`${(err as Error).message}: ${hint}`, { cause: err });
+        }
         break;
       case 'mkdir':
         libc.mkdir(op.path, op.mode);
