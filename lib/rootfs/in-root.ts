@@ -4,10 +4,12 @@
 // volume: the defence against CVE-2017-1002101 and its kin. The result is an
 // O_PATH descriptor; mounts then name it as /proc/self/fd/N, so nothing is
 // resolved twice.
+import { readlinkSync } from 'node:fs';
+import { MinipodError } from '../errors.ts';
 import {
   O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
 } from '../sys/constants.ts';
-import { ENOENT, ENOTDIR } from '../sys/errno.ts';
+import { EEXIST, ENOENT, ENOTDIR } from '../sys/errno.ts';
 import { type Libc, SyscallError } from '../sys/libc.ts';
 
 export const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
@@ -36,13 +38,28 @@ export function openIn(libc: Libc, dirfd: number, path: string, scope: Scope): {
   }
 }
 
+/** Linux's own limit on symlinks followed in one lookup. */
+const MAX_LINKS = 40;
+
 /**
  * `path` under `dirfd`, created where missing: every missing parent as a
  * 0755 directory, the last one as a directory or an empty 0644 file.
  * Each step creates one name in a directory that was itself resolved in
- * scope, so creation never lands outside either.
+ * scope, so creation never lands outside either. A dangling symlink on the
+ * way is followed the way the kernel would resolve it in scope, and what
+ * it names is created instead (runc's MkdirAllInRoot does the same).
  */
 export function ensureIn(libc: Libc, dirfd: number, path: string, scope: Scope, kind: 'dir' | 'file'): number {
+  let todo = path;
+  for (let links = 0; links <= MAX_LINKS; links++) {
+    const result = ensureOnce(libc, dirfd, todo, scope, kind);
+    if (typeof result === 'number') return result;
+    todo = result.through;
+  }
+  throw new MinipodError(`${path}: too many levels of symbolic links`);
+}
+
+function ensureOnce(libc: Libc, dirfd: number, path: string, scope: Scope, kind: 'dir' | 'file'): number | { through: string } {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   let fd = openAt(libc, dirfd, '', scope, O_DIRECTORY);
   try {
@@ -56,8 +73,17 @@ export function ensureIn(libc: Libc, dirfd: number, path: string, scope: Scope, 
         next = openAt(libc, dirfd, soFar, scope, flags);
       } catch (err) {
         if (!isErrno(err, ENOENT)) throw err;
-        if (dir) libc.mkdirat(fd, name, 0o755, parent);
-        else libc.close(libc.openat2(fd, name, { flags: O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode: 0o644, resolve: RESOLVE[scope] }, parent));
+        try {
+          if (dir) libc.mkdirat(fd, name, 0o755, parent);
+          else libc.close(libc.openat2(fd, name, { flags: O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode: 0o644, resolve: RESOLVE[scope] }, parent));
+        } catch (createErr) {
+          // There, yet not found: a symlink to something missing.
+          if (!isErrno(createErr, EEXIST)) throw createErr;
+          const target = danglingLink(fd, name, createErr);
+          const rest = parts.slice(i + 1).join('/');
+          libc.close(fd);
+          return { through: `${target.startsWith('/') ? '' : `${parent}/`}${target}/${rest}` };
+        }
         next = openAt(libc, fd, name, scope, flags);
       }
       libc.close(fd);
@@ -67,5 +93,15 @@ export function ensureIn(libc: Libc, dirfd: number, path: string, scope: Scope, 
   } catch (err) {
     libc.close(fd);
     throw err;
+  }
+}
+
+// readlink through the directory's descriptor: the link is never resolved
+// here, only read, and the path it holds is then resolved in scope.
+function danglingLink(dirfd: number, name: string, cause: unknown): string {
+  try {
+    return readlinkSync(`${fdPath(dirfd)}/${name}`);
+  } catch {
+    throw cause;
   }
 }
