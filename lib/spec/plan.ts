@@ -85,7 +85,9 @@ function downwardFields(pod: PodManifest, opts: PlanOptions, hostNetwork: boolea
   return (path) => {
     const subscript = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(path);
     if (!subscript) return fixed[path] ?? '';
-    return metadata[subscript[1] as 'labels' | 'annotations']?.[subscript[2]!] ?? '';
+    const map = metadata[subscript[1] as 'labels' | 'annotations'] ?? {};
+    // Own keys only: a label named "constructor" is no Object method.
+    return Object.hasOwn(map, subscript[2]!) ? map[subscript[2]!]! : '';
   };
 }
 

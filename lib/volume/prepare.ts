@@ -40,8 +40,8 @@ function emptyDir(dir: PodDir, name: string): string {
 }
 
 function hostPath(path: string, type: HostPathType): string {
-  const stat = statSync(path, { throwIfNoEntry: false });
   if (type === '') return path; // no check, as in Kubernetes: the mount itself fails if nothing is there
+  const stat = statSync(path, { throwIfNoEntry: false });
   if (type === 'DirectoryOrCreate' || type === 'FileOrCreate') {
     const directory = type === 'DirectoryOrCreate';
     if (!stat) {
@@ -54,8 +54,8 @@ function hostPath(path: string, type: HostPathType): string {
     }
     return path;
   }
+  // The kubelet's words for a missing path too.
   const [matches, what] = KINDS[type];
-  if (!stat) throw new MinipodError(`hostPath type check failed: ${path} does not exist (type ${type})`);
-  if (!matches(stat)) throw new MinipodError(`hostPath type check failed: ${path} is not ${what}`);
+  if (!stat || !matches(stat)) throw new MinipodError(`hostPath type check failed: ${path} is not ${what}`);
   return path;
 }

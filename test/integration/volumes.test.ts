@@ -184,7 +184,7 @@ test('a failed hostPath type check: exit 125, the kubelet\'s message, nothing st
   const marker = join(scratch.dir, 'marker');
   mkdirSync(marker);
   const cases: [object, string][] = [
-    [{ path: join(scratch.dir, 'missing'), type: 'Directory' }, `${join(scratch.dir, 'missing')} does not exist (type Directory)`],
+    [{ path: join(scratch.dir, 'missing'), type: 'Directory' }, `${join(scratch.dir, 'missing')} is not a directory`],
     [{ path: aFile, type: 'Directory' }, `${aFile} is not a directory`],
     [{ path: aFile, type: 'DirectoryOrCreate' }, `${aFile} is not a directory`],
     [{ path: scratch.dir, type: 'File' }, `${scratch.dir} is not a file`],
