@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -77,4 +77,11 @@ export function commandPod(name: string, command: string[], image = 'busybox') {
 export function linesOf(output: string, container: string): string[] {
   const prefix = `${container} | `;
   return output.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+}
+
+/** A new directory of the scratch area, as a hostPath volume NAME and its mount on /NAME. */
+export function hostDir(scratch: Scratch, name: string) {
+  const dir = join(scratch.dir, name);
+  mkdirSync(dir);
+  return { dir, volume: { name, hostPath: { path: dir, type: 'Directory' } }, mount: { name, mountPath: `/${name}` } };
 }

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('securityContext: users, groups, runAsNonRoot, a read-only root, capabilities');
 
@@ -32,13 +32,8 @@ function securePod(name: string, containers: Container[], spec: Record<string, u
 
 /** A hostPath directory a container touches a file in when it runs: to prove that nothing ran. */
 function marker(scratch: Scratch) {
-  const dir = join(scratch.dir, 'marker');
-  mkdirSync(dir);
-  return {
-    volume: { name: 'marker', hostPath: { path: dir, type: 'Directory' } },
-    mount: { name: 'marker', mountPath: '/marker' },
-    ran: () => readdirSync(dir),
-  };
+  const { dir, volume, mount } = hostDir(scratch, 'marker');
+  return { volume, mount, ran: () => readdirSync(dir) };
 }
 
 const stateLeft = (scratch: Scratch) => (existsSync(scratch.root) ? readdirSync(scratch.root) : []);

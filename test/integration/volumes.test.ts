@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('volumes: emptyDir, hostPath, readOnly, subPath, and the container layer');
 
@@ -45,11 +45,10 @@ async function waitFor<T>(check: () => T | undefined, what: string, ms = 10_000)
  * writes `ready`, the test looks at the host, then writes `done`.
  */
 function signals(scratch: Scratch) {
-  const dir = join(scratch.dir, 'signals');
-  mkdirSync(dir);
+  const { dir, volume, mount } = hostDir(scratch, 'signals');
   return {
-    volume: { name: 'signals', hostPath: { path: dir, type: 'Directory' } },
-    mount: { name: 'signals', mountPath: '/signals' },
+    volume,
+    mount,
     /** Shell: say ready, then wait (at most 10 s) for the test. */
     handshake: 'touch /signals/ready; i=0; while [ ! -e /signals/done ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done',
     ready: () => waitFor(() => (existsSync(join(dir, 'ready')) ? true : undefined), 'the container to be ready'),

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MinipodError } from '../../../lib/errors.ts';
 import type { ContainerSpec, FieldPath, PodManifest, VolumeSpec } from '../../../lib/spec/manifest.ts';
 import { planPod } from '../../../lib/spec/plan.ts';
 import type { MountPlan, UserPlan, VolumePlan } from '../../../lib/spec/plan-types.ts';
+import { minipodError } from '../../helpers/assert.ts';
 
 // Init containers, volumes, mounts, securityContext, the downward API and
 // the host namespaces, through planPod. <tmp>/images is the image store.
@@ -48,15 +48,7 @@ const UID = '0b4c3a8e-6f1d-4c1e-9a57-3d2f6e8b9c01';
 const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node });
 const container = (c: Partial<ContainerSpec>, spec: Spec = {}) => plan(pod([c], spec)).containers[0]!;
 
-function planError(p: PodManifest): string {
-  try {
-    plan(p);
-  } catch (err) {
-    assert.instance(err, MinipodError);
-    return (err as Error).message;
-  }
-  throw assert.unreachable('planned');
-}
+const planError = (p: PodManifest): string => minipodError(() => plan(p));
 
 // Init containers
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MinipodError } from '../../../lib/errors.ts';
 import { expandVars, planPod } from '../../../lib/spec/plan.ts';
 import type { ContainerSpec, PodManifest } from '../../../lib/spec/manifest.ts';
+import { minipodError } from '../../helpers/assert.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -46,15 +46,7 @@ const UID = '0b4c3a8e-6f1d-4c1e-9a57-3d2f6e8b9c01';
 const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node });
 const container = (c: Partial<ContainerSpec>) => plan(pod([c])).containers[0]!;
 
-function planError(p: PodManifest): string {
-  try {
-    plan(p);
-  } catch (err) {
-    assert.instance(err, MinipodError);
-    return (err as Error).message;
-  }
-  throw assert.unreachable('planned');
-}
+const planError = (p: PodManifest): string => minipodError(() => plan(p));
 
 test('pod defaults', () => {
   const p = plan(pod([{}]));
