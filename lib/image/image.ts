@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
-import { isObject, isStringArray } from '../spec/validate.ts';
+import { isObject, isStringArray } from '../spec/json.ts';
 
 export interface ImageLocation {
   /** Absolute directory of the manifest file: relative image paths start there. */

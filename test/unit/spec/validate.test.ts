@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MinipodError } from '../../../lib/errors.ts';
-import { type FieldError, formatFieldError, parsePod, validatePod, ValidationError } from '../../../lib/spec/validate.ts';
+import { type FieldError, formatFieldError, ValidationError } from '../../../lib/spec/field-error.ts';
+import { parsePod, validatePod } from '../../../lib/spec/validate.ts';
 
 type Manifest = Record<string, any>;
 
