@@ -51,6 +51,10 @@ export interface PodPlan {
   namespace: string;
   /** metadata.uid as the pod's containers see it; minipod makes one per run. */
   uid: string;
+  /** The machine it runs on: spec.nodeName, status.hostIP. */
+  node: { name: string; ip: string };
+  /** status.podIP: '' (a pod of minipod has only loopback) unless on the host's network. */
+  podIP: string;
   hostname: string;
   /** spec.shareProcessNamespace: containers join the pause's PID namespace. */
   sharePid: boolean;

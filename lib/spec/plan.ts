@@ -23,12 +23,16 @@ export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
   const host = { network: spec.hostNetwork ?? false, ipc: spec.hostIPC ?? false, pid: spec.hostPID ?? false };
   // A pod on the host's network shares its UTS namespace too, so its hostname is the node's.
   const hostname = host.network ? opts.node.name : spec.hostname || hostnameFromPodName(metadata.name);
-  const fields = downwardFields(pod, opts, host.network);
+  // minipod's pods have only loopback, so no pod IP of their own, unless on the host's network, where it is the host's, as in Kubernetes.
+  const podIP = host.network ? opts.node.ip : '';
+  const fields = downwardFields(pod, opts, podIP);
   const plan = (c: ContainerSpec, path: string) => planContainer(c, path, { pod, hostname, fields, opts });
   return {
     name: metadata.name,
     namespace: metadata.namespace || 'default',
     uid: opts.uid,
+    node: opts.node,
+    podIP,
     hostname,
     sharePid: spec.shareProcessNamespace ?? false,
     host,
@@ -63,14 +67,9 @@ function sizeBytes(sizeLimit: QuantityValue | undefined): bigint | null {
   return q.sign() <= 0 || q.cmp(NO_LIMIT_ABOVE) > 0 ? null : q.value();
 }
 
-/**
- * What `valueFrom.fieldRef` reads. minipod's pods have only loopback, so
- * they have no pod IP of their own: status.podIP is empty unless the pod is
- * on the host's network, where it is the host's, as in Kubernetes.
- */
-function downwardFields(pod: PodManifest, opts: PlanOptions, hostNetwork: boolean): (path: FieldPath) => string {
+/** What `valueFrom.fieldRef` reads. */
+function downwardFields(pod: PodManifest, opts: PlanOptions, podIP: string): (path: FieldPath) => string {
   const { metadata, spec } = pod;
-  const podIP = hostNetwork ? opts.node.ip : '';
   const fixed: Record<string, string> = {
     'metadata.name': metadata.name,
     'metadata.namespace': metadata.namespace || 'default',

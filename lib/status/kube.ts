@@ -1,7 +1,7 @@
 // A finished pod as Kubernetes reports it: the v1 PodStatus that
 // `kubectl get pod -o json` shows under .status, with kubelet's field names
-// and values. What minipod does not know (hostIP, podIP, containerID, QoS)
-// is left out, not invented.
+// and values. What minipod does not know (a pod IP, which its pods do not
+// have off the host's network, containerID, QoS) is left out, not invented.
 import type { IContainerState, IContainerStateTerminated, IContainerStatus, IPodStatus } from 'kubernetes-models/v1';
 import type { ContainerStatus, PodResult, Termination } from '../supervisor/status.ts';
 import { waitingReason } from './table.ts';
@@ -52,6 +52,9 @@ export function podStatus(pod: PodResult): IPodStatus {
     phase: pod.phase,
     // kubelet's words for a pod its activeDeadlineSeconds ended.
     ...(pod.reason === 'DeadlineExceeded' ? { reason: pod.reason, message: 'Pod was active on the node longer than the specified deadline' } : {}),
+    hostIP: pod.node.ip,
+    hostIPs: [{ ip: pod.node.ip }],
+    ...(pod.podIP ? { podIP: pod.podIP, podIPs: [{ ip: pod.podIP }] } : {}),
     startTime: rfc3339(pod.startedAt),
     ...(pod.initContainers.length ? { initContainerStatuses: pod.initContainers.map(containerStatus) } : {}),
     containerStatuses: pod.containers.map(containerStatus),

@@ -52,8 +52,12 @@ export function statusTable(pod: PodResult): string {
   const restarts = all.reduce((sum, c) => sum + c.restarts, 0);
   const ready = pod.containers.filter((c) => c.state === 'running').length;
   const podLines = columns([
-    ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
-    [pod.name, `${ready}/${pod.containers.length}`, podStatusText(pod), String(restarts), duration(pod.finishedAt - pod.startedAt)],
+    // kubectl get pod -o wide's columns, up to the scheduler's.
+    ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE'],
+    [
+      pod.name, `${ready}/${pod.containers.length}`, podStatusText(pod), String(restarts), duration(pod.finishedAt - pod.startedAt),
+      pod.podIP || '<none>', pod.node.name,
+    ],
   ]);
   const containerLines = columns([
     ['CONTAINER', 'STATE', 'EXIT CODE', 'REASON', 'RESTARTS', 'DURATION'],

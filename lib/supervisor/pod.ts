@@ -151,6 +151,8 @@ export class PodSupervisor {
     return {
       id: this.id,
       name: this.plan.name,
+      node: this.plan.node,
+      podIP: this.plan.podIP,
       startedAt,
       finishedAt: Date.now(),
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',

@@ -38,6 +38,9 @@ export interface ContainerStatus {
 export interface PodResult {
   id: string;
   name: string;
+  node: { name: string; ip: string };
+  /** '' when the pod has no address of its own. */
+  podIP: string;
   phase: 'Succeeded' | 'Failed';
   /** kubelet's pod-level reason: DeadlineExceeded, or null. */
   reason: 'DeadlineExceeded' | null;

@@ -54,6 +54,8 @@ test('pod defaults', () => {
     name: 'web',
     namespace: 'default',
     uid: UID,
+    node,
+    podIP: '',
     hostname: 'web',
     sharePid: false,
     host: { network: false, ipc: false, pid: false },

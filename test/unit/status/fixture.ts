@@ -14,7 +14,7 @@ export function mixedPod(): PodResult {
   fail.restarts = 1;
   fail.previous = { exitCode: 2, reason: 'Error', message: null, startedAt: T0 + 10, finishedAt: T0 + 20 };
   return {
-    id: 'abc', name: 'mixed', phase: 'Failed', reason: null, exitCode: 3, startedAt: T0, finishedAt: T0 + 12_500,
+    id: 'abc', name: 'mixed', node: { name: 'vm', ip: '192.0.2.2' }, podIP: '', phase: 'Failed', reason: null, exitCode: 3, startedAt: T0, finishedAt: T0 + 12_500,
     initContainers: [],
     containers: [
       ended('ok', 0, 'Completed', 8),

@@ -11,6 +11,8 @@ test('a v1 PodStatus with kubelet field names; unknown fields left out', () => {
   const t = (ms: number) => rfc3339(T0 + ms);
   assert.equal(podStatus(mixedPod()), {
     phase: 'Failed',
+    hostIP: '192.0.2.2',
+    hostIPs: [{ ip: '192.0.2.2' }],
     startTime: '2026-11-25T15:45:41Z',
     containerStatuses: [
       {
@@ -49,6 +51,19 @@ test('a container in backoff when the pod stopped: waiting CrashLoopBackOff, its
   const [c] = podStatus(pod).containerStatuses!;
   assert.equal(c!.state, { waiting: { reason: 'CrashLoopBackOff' } });
   assert.is(c!.lastState!.terminated!.exitCode, 3);
+});
+
+test("init containers in initContainerStatuses; a deadline in reason and message, in kubelet's words; a pod IP when there is one", () => {
+  const pod = mixedPod();
+  pod.reason = 'DeadlineExceeded';
+  pod.podIP = '192.0.2.2';
+  pod.initContainers = [{ ...pod.containers[0]!, name: 'setup', kind: 'init' }];
+  pod.containers = [{ ...pod.containers[1]!, state: 'waiting', last: null, previous: null }];
+  const status = podStatus(pod);
+  assert.equal([status.reason, status.message], ['DeadlineExceeded', 'Pod was active on the node longer than the specified deadline']);
+  assert.equal([status.podIP, status.podIPs], ['192.0.2.2', [{ ip: '192.0.2.2' }]]);
+  assert.equal(status.initContainerStatuses!.map((c) => [c.name, c.state?.terminated?.reason]), [['setup', 'Completed']]);
+  assert.equal(status.containerStatuses![0]!.state, { waiting: { reason: 'PodInitializing' } });
 });
 
 test.run();

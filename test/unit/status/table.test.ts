@@ -5,8 +5,8 @@ import { mixedPod, T0 } from './fixture.ts';
 
 test('the pod line, then one line per container, aligned, no trailing blanks', () => {
   assert.fixture(statusTable(mixedPod()), [
-    'NAME    READY   STATUS   RESTARTS   AGE',
-    'mixed   0/3     Failed   1          12s',
+    'NAME    READY   STATUS   RESTARTS   AGE   IP       NODE',
+    'mixed   0/3     Failed   1          12s   <none>   vm',
     'CONTAINER   STATE        EXIT CODE   REASON               RESTARTS   DURATION',
     'ok          terminated   0           Completed            0          8ms',
     'fail        terminated   3           Error                1          12s',
@@ -26,8 +26,25 @@ test('a running container (never at the end of run, but shown as such)', () => {
   const pod = mixedPod();
   pod.containers = [{ ...pod.containers[0]!, state: 'running', startedAt: T0 + 500, last: null }];
   const lines = statusTable(pod).split('\n');
-  assert.is(lines[1], 'mixed   1/1     Failed   0          12s');
+  assert.is(lines[1], 'mixed   1/1     Failed   0          12s   <none>   vm');
   assert.is(lines[3], 'ok          running' + ' '.repeat(24) + '0          12s');
+});
+
+test('a pod on the host network shows its IP; init containers come first, marked, and a failed one is Init:Error', () => {
+  const pod = mixedPod();
+  pod.podIP = '192.0.2.2';
+  pod.initContainers = [{ ...pod.containers[1]!, name: 'setup', kind: 'init' }];
+  pod.containers = [{ ...pod.containers[0]!, state: 'waiting', last: null }];
+  const lines = statusTable(pod).split('\n');
+  assert.is(lines[1], 'mixed   0/1     Init:Error   1          12s   192.0.2.2   vm');
+  assert.is(lines[3], 'setup (init)   terminated   3           Error             1          12s');
+  assert.is(lines[4], 'ok             waiting                  PodInitializing   0');
+});
+
+test('a pod its deadline ended shows the reason as its STATUS', () => {
+  const pod = mixedPod();
+  pod.reason = 'DeadlineExceeded';
+  assert.match(statusTable(pod).split('\n')[1]!, /^mixed   0\/3     DeadlineExceeded   1 /);
 });
 
 test('durations: short, and precise while short', () => {

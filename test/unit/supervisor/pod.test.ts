@@ -26,7 +26,7 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
   const image = tempRootfs();
   const stateRoot = mkdtempSync(join(tmpdir(), 'minipod-state-'));
   const plan: PodPlan = {
-    name: 'p', namespace: 'default', uid: '0123456789ab-cdef', hostname: 'p', sharePid: false,
+    name: 'p', namespace: 'default', uid: '0123456789ab-cdef', node: { name: 'vm', ip: '192.0.2.2' }, podIP: '', hostname: 'p', sharePid: false,
     host: { network: false, ipc: false, pid: false }, restartPolicy: policy, terminationGracePeriodSeconds: grace,
     activeDeadlineSeconds: more.deadline ?? null, volumes: [],
     initContainers: (more.init ?? []).map((name) =>
