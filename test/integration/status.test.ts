@@ -1,3 +1,4 @@
+import { hostname, networkInterfaces } from 'node:os';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
 import { pod } from '../helpers/cli.ts';
@@ -28,6 +29,7 @@ test('a table on stderr: the pod, then each container with its exit code and kub
   const { pod: podRow, containers } = table(r.stderr);
   assert.equal(podRow.slice(0, 4), ['mixed', '0/3', 'Failed', '0']);
   assert.match(podRow[4]!, /^\d+(ms|\.\ds)$/);
+  assert.equal(podRow.slice(5), ['<none>', hostname()], 'IP and NODE, as kubectl get pod -o wide');
   assert.equal(containers.map((c) => c.slice(0, 5)), [
     ['ok', 'terminated', '0', 'Completed', '0'],
     ['three', 'terminated', '3', 'Error', '0'],
@@ -45,7 +47,9 @@ test('-o json: stdout is a v1 PodStatus alone, the container lines go to stderr'
   const status = JSON.parse(r.stdout);
   assert.is(status.phase, 'Failed');
   assert.match(status.startTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  assert.not.ok('podIP' in status || 'hostIP' in status, 'what minipod does not know is left out');
+  assert.not.ok('podIP' in status || 'podIPs' in status, 'a pod of its own network has no address: left out, not invented');
+  assert.equal(status.hostIPs, [{ ip: status.hostIP }]);
+  assert.ok(networkAddresses().includes(status.hostIP), `${status.hostIP} is one of the host's addresses`);
   const byName = Object.fromEntries(status.containerStatuses.map((c: { name: string }) => [c.name, c]));
   assert.equal(Object.keys(byName), ['ok', 'three', 'nf']);
   for (const c of status.containerStatuses) {
@@ -99,5 +103,9 @@ test('a pod stopped by SIGTERM: containers reported as kubelet does (Error 143, 
     ['plain', 'terminated', '143', 'Error'],
   ]);
 });
+
+function networkAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+}
 
 run();
