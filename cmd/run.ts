@@ -1,7 +1,8 @@
+import { openCgroups } from '../lib/cgroup/open.ts';
 import { openContext } from '../lib/context.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { podStatus } from '../lib/status/kube.ts';
-import { statusTable } from '../lib/status/table.ts';
+import { statsTable, statusTable } from '../lib/status/table.ts';
 import { PodSupervisor, type StopSignal } from '../lib/supervisor/pod.ts';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
@@ -19,13 +20,20 @@ else the code of the first that failed; 125 when minipod itself failed (no
 status then). SIGINT/SIGTERM stop the pod (a second one kills at once) and
 exit 130/143.`;
 
-export const usage = 'minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] [-o json] FILE';
+export const usage = `minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] [-o json] [--stats]
+                      [--cgroup-parent PATH] [--pids-limit N] FILE`;
 
 export const options = {
   grace: { type: 'string' },
   backoff: { type: 'string' },
   output: { type: 'string', short: 'o' },
+  stats: { type: 'boolean' },
+  'cgroup-parent': { type: 'string' },
+  'pids-limit': { type: 'string' },
 } as const;
+
+/** The kubelet's default pod pids limit is unlimited; minipod's is a fork bomb's ceiling. */
+const DEFAULT_PIDS_LIMIT = 4096;
 
 const OUTPUTS = ['table', 'json'] as const;
 
@@ -36,6 +44,22 @@ function outputFormat(value: VerbArgs['values'][string]): (typeof OUTPUTS)[numbe
     throw new MinipodError(`--output: Unsupported value: ${JSON.stringify(value)}: supported values: ${OUTPUTS.map((o) => `"${o}"`).join(', ')}`);
   }
   return found;
+}
+
+function positiveInteger(value: VerbArgs['values'][string], option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,9}$/.test(value)) {
+    throw new MinipodError(`--${option}: Invalid value: ${JSON.stringify(value)}: must be a positive integer`);
+  }
+  return Number(value);
+}
+
+function cgroupPath(value: VerbArgs['values'][string]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !value.startsWith('/') || value.split('/').some((p) => p === '..' || p === '.')) {
+    throw new MinipodError(`--cgroup-parent: Invalid value: ${JSON.stringify(value)}: must be an absolute cgroup path without . or .. (as /proc/self/cgroup shows them)`);
+  }
+  return value.replace(/\/+$/, '') || '/';
 }
 
 function seconds(value: VerbArgs['values'][string], option: string): number | undefined {
@@ -53,6 +77,8 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const graceSeconds = seconds(values.grace, 'grace');
   const backoffSeconds = seconds(values.backoff, 'backoff') ?? 10;
   const output = outputFormat(values.output);
+  const pidsLimit = positiveInteger(values['pids-limit'], 'pids-limit') ?? DEFAULT_PIDS_LIMIT;
+  const cgroupParent = cgroupPath(values['cgroup-parent']);
   const plan = await planFromFile(file, globals.images);
   if (plan.restartPolicy === 'Always') {
     process.stderr.write(`minipod: restartPolicy is Always (the Kubernetes default): the pod runs until stopped (Ctrl-C)\n`);
@@ -67,6 +93,8 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const ctx = openContext(await openHost(), globals.files);
   const supervisor = new PodSupervisor(ctx, plan, {
     stateRoot: globals.root,
+    cgroups: openCgroups({ parent: cgroupParent, pidsLimit }),
+    stats: values.stats === true,
     graceSeconds,
     backoffSeconds,
     events: {
@@ -82,6 +110,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     const result = await supervisor.run();
     if (output === 'json') print('stdout', `${JSON.stringify(podStatus(result), null, 4)}\n`);
     else print('stderr', statusTable(result));
+    if (values.stats) print('stderr', statsTable(result));
     return result.exitCode;
   } finally {
     for (const [signal, handler] of Object.entries(handlers)) process.off(signal, handler);

@@ -1,3 +1,4 @@
+import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import { applyRootfs } from '../rootfs/apply.ts';
@@ -28,6 +29,8 @@ export interface PodRuntime {
   volumes: ReadonlyMap<string, string>;
   /** This run's writable layer. */
   layer: ContainerLayer;
+  /** The container's cgroup.procs files, one per hierarchy (none without cgroups). */
+  cgroupProcs: readonly string[];
 }
 
 /**
@@ -57,7 +60,14 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
 
   const joined: [NamespaceKind, number, string][] = [];
   const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC | O_NONBLOCK);
+  let cgroups: ReturnType<typeof cgroupArgs> | null = null;
+  const closeAll = () => {
+    libc.close(statusRead);
+    libc.close(statusWrite);
+    cgroups?.close();
+  };
   try {
+    cgroups = cgroupArgs(ctx, pod.cgroupProcs);
     for (const kind of joinedNamespaces(pod.sharePid)) {
       const path = `/proc/${sandbox.pid}/ns/${kind}`;
       joined.push([kind, openNamespace(ctx, path, sandbox.pid), path]);
@@ -67,7 +77,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
       libc.unshare(CLONE_NEWNS | (pod.sharePid || pod.hostPid ? 0 : CLONE_NEWPID));
       applyRootfs(libc, ops);
       const helper = [
-        '-d', '-p', '-s', ctx.fdPath(statusWrite), '-w', container.workingDir, ...userArgs(container.user),
+        '-d', '-p', '-s', ctx.fdPath(statusWrite), ...cgroups!.args, '-w', container.workingDir, ...userArgs(container.user),
         // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.
         ...(pod.hostPid ? ['-r'] : []), '--',
       ];
@@ -75,20 +85,19 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
     });
     return {
       child,
-      // The write end stays open in the runtime until the child is gone,
-      // because the helper opens it through /proc at a moment we do not know.
+      // The write end (and the cgroup files) stay open in the runtime until
+      // the child is gone: the helper opens them through /proc at a moment
+      // we do not know.
       takeStartError() {
         try {
           return readAvailable(ctx, statusRead) || null;
         } finally {
-          libc.close(statusRead);
-          libc.close(statusWrite);
+          closeAll();
         }
       },
     };
   } catch (err) {
-    libc.close(statusRead);
-    libc.close(statusWrite);
+    closeAll();
     throw err;
   } finally {
     for (const [, fd] of joined) libc.close(fd);

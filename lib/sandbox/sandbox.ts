@@ -1,3 +1,4 @@
+import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
 import { loopbackUp } from '../net/loopback.ts';
 import {
@@ -13,6 +14,8 @@ export interface SandboxSpec {
   host: { network: boolean; ipc: boolean; pid: boolean };
   /** emptyDir volumes with medium Memory: a tmpfs on each directory, in the pod's mount namespace. */
   memoryVolumes: { dir: string; sizeBytes: bigint | null }[];
+  /** The pause's cgroup.procs files, one per hierarchy (none without cgroups). */
+  cgroupProcs: readonly string[];
 }
 
 export interface Sandbox {
@@ -39,8 +42,21 @@ export function sandboxNamespaces(host: SandboxSpec['host']): number {
  * appear on the host and disappear with the pod.
  */
 export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
+  const cgroups = cgroupArgs(ctx, spec.cgroupProcs);
+  let child: Child;
+  try {
+    child = spawnPause(ctx, spec, cgroups.args);
+  } catch (err) {
+    cgroups.close();
+    throw err;
+  }
+  void child.exited.then(cgroups.close);
+  return { pid: child.pid, child };
+}
+
+function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[]): Child {
   const { libc, spawner } = ctx.host;
-  const child = ctx.threads.run(() => {
+  return ctx.threads.run(() => {
     libc.unshare(sandboxNamespaces(spec.host));
     libc.mount(null, '/', null, MS_REC | MS_PRIVATE);
     if (!spec.host.ipc) libc.mount('shm', spec.shmDir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777,size=65536k');
@@ -53,7 +69,6 @@ export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
       loopbackUp(libc);
     }
     // Shown as /pause, as in Kubernetes, rather than the host path it runs from.
-    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', '--', ctx.files.pause], env: {}, output: 'ignore' });
+    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '--', ctx.files.pause], env: {}, output: 'ignore' });
   });
-  return { pid: child.pid, child };
 }

@@ -1,6 +1,7 @@
 // What a validated manifest becomes: everything the runtime needs to start a
 // pod, resolved (image paths, argv, environment, users, volumes), and nothing
 // it does not.
+import type { ContainerResources } from '../cgroup/limits.ts';
 import type { HostPathType } from './manifest.ts';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -42,6 +43,8 @@ export interface ContainerPlan {
   user: UserPlan;
   readOnlyRootFilesystem: boolean;
   mounts: MountPlan[];
+  /** resources.limits and requests, as the cgroups need them. */
+  resources: ContainerResources;
   /** An init container with restartPolicy Always: runs beside the app containers. */
   sidecar: boolean;
 }

@@ -1,6 +1,7 @@
 // A validated manifest -> the PodPlan the runtime executes: images resolved
 // to directories, argv, environment and users computed the way a Kubernetes
 // node (kubelet + containerd) computes them, defaults filled in.
+import { containerResources } from '../cgroup/limits.ts';
 import { MinipodError } from '../errors.ts';
 import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
 import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
@@ -128,6 +129,7 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
       subPath: (m.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/'),
       readOnly: m.readOnly ?? false,
     })),
+    resources: containerResources(c.resources),
     sidecar: c.restartPolicy === 'Always',
   };
 }

@@ -46,6 +46,21 @@ function podStatusText(pod: PodResult): string {
   return failedInit ? `Init:${failedInit.last!.reason}` : pod.phase;
 }
 
+const MIB = 1024 * 1024;
+function bytes(n: number | null): string {
+  if (n === null) return '-';
+  return n >= MIB ? `${(n / MIB).toFixed(1)}Mi` : `${Math.round(n / 1024)}Ki`;
+}
+
+/** --stats: what each container used, from its cgroup; '-' where the kernel does not say (memory.peak before Linux 5.19). */
+export function statsTable(pod: PodResult): string {
+  const rows = [...pod.initContainers, ...pod.containers].map(({ name, usage: u }) => [
+    name, bytes(u?.memoryBytes ?? null), bytes(u?.memoryPeakBytes ?? null),
+    u?.cpuSeconds == null ? '-' : `${u.cpuSeconds.toFixed(3)}s`, u?.pids == null ? '-' : String(u.pids),
+  ]);
+  return `${columns([['CONTAINER', 'MEMORY', 'PEAK', 'CPU', 'PIDS'], ...rows]).join('\n')}\n`;
+}
+
 /** The table, one string ending in a newline; init containers first, in their order. */
 export function statusTable(pod: PodResult): string {
   const all = [...pod.initContainers, ...pod.containers];

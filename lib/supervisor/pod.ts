@@ -1,3 +1,5 @@
+import { podResources, type ContainerResources } from '../cgroup/limits.ts';
+import type { ContainerCgroup, PodCgroups } from '../cgroup/pod-cgroups.ts';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError, wrapError } from '../errors.ts';
@@ -21,8 +23,14 @@ export interface PodEvents {
   notice(message: string): void;
 }
 
+/** Makes a pod's cgroups (see lib/cgroup/open.ts); null: none, as in the unit tests. */
+export type CgroupFactory = (podId: string, pod: ContainerResources) => PodCgroups;
+
 export interface SuperviseOptions {
   stateRoot: string;
+  cgroups: CgroupFactory | null;
+  /** Report each container's usage from its cgroup (--stats). */
+  stats: boolean;
   /** Overrides spec.terminationGracePeriodSeconds. */
   graceSeconds?: number;
   /** First restart delay; kubelet's is 10 s. */
@@ -50,6 +58,9 @@ interface Slot {
   done: boolean;
   /** Signalled by the teardown (its exit is then the pod's doing, not its own). */
   stopped: boolean;
+  cgroup: ContainerCgroup | null;
+  /** The cgroup's OOM kills before the current run. */
+  oomKillsBefore: number;
   output: Promise<void>[];
 }
 
@@ -61,7 +72,9 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
   return {
     role,
     plan,
-    status: { name: plan.name, kind: role, image: plan.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null },
+    status: {
+      name: plan.name, kind: role, image: plan.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null, usage: null,
+    },
     process: null,
     exited: Promise.resolve(),
     startedAt: 0,
@@ -69,6 +82,8 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
     restartTimer: null,
     done: false,
     stopped: false,
+    cgroup: null,
+    oomKillsBefore: 0,
     output: [],
   };
 }
@@ -91,6 +106,7 @@ export class PodSupervisor {
   private dir: PodDir | null = null;
   private sandbox: Sandbox | null = null;
   private volumes = new Map<string, string>();
+  private cgroups: PodCgroups | null = null;
   private ending = false;
   private stopSignal: StopSignal | null = null;
   private deadlineExceeded = false;
@@ -126,7 +142,12 @@ export class PodSupervisor {
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
       this.volumes = prepareVolumes(this.plan.volumes, this.dir);
+      this.cgroups = this.options.cgroups?.(this.id, podResources(
+        this.plan.containers.map((c) => c.resources),
+        this.plan.initContainers.map((c) => ({ sidecar: c.sidecar, resources: c.resources })),
+      )) ?? null;
       this.sandbox = startSandbox(this.ctx, {
+        cgroupProcs: this.cgroups?.pause.procs ?? [],
         hostname: this.plan.hostname,
         shmDir: this.dir.shm,
         host: this.plan.host,
@@ -205,7 +226,10 @@ export class PodSupervisor {
 
   private start(slot: Slot): void {
     const { plan } = slot;
+    slot.cgroup = this.cgroups?.container(plan.name, plan.resources) ?? null;
+    slot.oomKillsBefore = slot.cgroup?.oomKills() ?? 0;
     const process = startContainer(this.ctx, this.sandbox!, {
+      cgroupProcs: slot.cgroup?.procs ?? [],
       sharePid: this.plan.sharePid,
       hostPid: this.plan.host.pid,
       shm: this.plan.host.ipc ? '/dev/shm' : this.dir!.shm,
@@ -226,6 +250,8 @@ export class PodSupervisor {
 
   private reasonFor(slot: Slot, exitCode: number, startError: string | null): ContainerReason {
     if (startError) return 'ContainerCannotRun';
+    // As containerd tells the kubelet: an OOM kill in the container's cgroup during this run.
+    if (slot.cgroup && slot.cgroup.oomKills() > slot.oomKillsBefore) return 'OOMKilled';
     if (slot.stopped && this.deadlineExceeded) return 'DeadlineExceeded';
     return exitCode === 0 ? 'Completed' : 'Error';
   }
@@ -290,12 +316,15 @@ export class PodSupervisor {
   }
 
   private async teardown(): Promise<void> {
-    for (const slot of [...this.init, ...this.apps]) {
+    const all = [...this.init, ...this.apps];
+    for (const slot of all) {
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       slot.restartTimer = null;
     }
     const grace = this.startFailed ? 0 : (this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
     const deadline = Date.now() + grace * 1000;
+    // What runs now, before the stop changes it; peaks and cpu time once all is over.
+    if (this.options.stats) for (const slot of all) slot.status.usage = slot.cgroup?.stats() ?? null;
     await this.stopAll([...this.apps, ...this.init.filter((s) => s.role === 'init')], deadline);
     for (const sidecar of this.init.filter((s) => s.role === 'sidecar').reverse()) await this.stopAll([sidecar], deadline);
     if (this.sandbox) {
@@ -307,7 +336,14 @@ export class PodSupervisor {
       if (!gone) this.signal(this.sandbox.pid, SIGKILL);
       await pause.exited;
     }
-    await Promise.all([...this.init, ...this.apps].flatMap((s) => s.output));
+    await Promise.all(all.flatMap((s) => s.output));
+    if (this.options.stats) {
+      for (const { status, cgroup } of all) {
+        const end = cgroup?.stats();
+        if (status.usage && end) status.usage = { ...status.usage, memoryPeakBytes: end.memoryPeakBytes, cpuSeconds: end.cpuSeconds };
+      }
+    }
+    await this.cgroups?.destroy((pid) => this.signal(pid, SIGKILL));
     this.dir?.remove();
   }
 

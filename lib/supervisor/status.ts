@@ -1,3 +1,5 @@
+import type { CgroupStats } from '../cgroup/pod-cgroups.ts';
+
 // What the supervisor reports about a pod and its containers, in kubelet's
 // terms; lib/status turns it into a table or a v1 PodStatus.
 
@@ -5,9 +7,10 @@
  * kubelet's reasons for a terminated container: Completed for exit 0, Error
  * otherwise (a container stopped with the pod included: 143 after SIGTERM,
  * 137 after SIGKILL), ContainerCannotRun when its command could not be
- * executed, DeadlineExceeded when the pod's activeDeadlineSeconds ended it.
+ * executed, DeadlineExceeded when the pod's activeDeadlineSeconds ended it,
+ * OOMKilled when the kernel's OOM killer struck in its memory cgroup.
  */
-export type ContainerReason = 'Completed' | 'Error' | 'ContainerCannotRun' | 'DeadlineExceeded';
+export type ContainerReason = 'Completed' | 'Error' | 'ContainerCannotRun' | 'DeadlineExceeded' | 'OOMKilled';
 
 /** One run of a container that has ended; times in ms since the epoch. */
 export interface Termination {
@@ -33,6 +36,8 @@ export interface ContainerStatus {
   /** The run that ended last, and the one before it (kubelet's lastState of a terminated container). */
   last: Termination | null;
   previous: Termination | null;
+  /** From its cgroup, with --stats: memory and pids when the pod began to stop, peak and cpu at the end. */
+  usage: CgroupStats | null;
 }
 
 export interface PodResult {

@@ -5,6 +5,8 @@
  * its own thread and must be able to undo every step it takes there. What
  * cannot be undone, or must happen inside the new PID namespace, happens here,
  * in the child, just before exec:
+ *   - join the container's cgroups, before anything of the app runs (the
+ *     runtime could only move the process after the fact);
  *   - tie the child's life to the runtime (PR_SET_PDEATHSIG), so that a
  *     runtime killed with SIGKILL does not leave a pod behind;
  *   - replace the /proc the runtime bound in for this exec with a fresh procfs,
@@ -22,7 +24,7 @@
  * The runtime execs this binary through /proc/<runtime>/fd/<n>, a descriptor
  * opened before pivot_root, so the file is never reachable from the container.
  *
- * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR]
+ * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
  *                     [-u UID -g GID [-G GID,GID...]] [-r] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
@@ -71,6 +73,7 @@ static void fail(int code, const char *fmt, ...) {
 }
 
 #define MAX_GROUPS 64
+#define MAX_CGROUPS 8
 
 static unsigned id_arg(const char *text, const char *what) {
   char *end;
@@ -160,11 +163,17 @@ int main(int argc, char **argv) {
   const char *status = NULL, *workdir = NULL, *argv0 = NULL;
   uid_t uid = 0;
   gid_t gid = 0, groups[MAX_GROUPS];
-  size_t ngroups = 0;
+  size_t ngroups = 0, ncgroups = 0;
+  const char *cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:dprs:w:u:g:G:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dprs:w:u:g:G:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
+    case 'c':
+      if (ncgroups == MAX_CGROUPS)
+        fail(125, "minipod-init: more than %d cgroups", MAX_CGROUPS);
+      cgroups[ncgroups++] = optarg;
+      break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
     case 'r': reaper = 1; break;
@@ -173,7 +182,7 @@ int main(int argc, char **argv) {
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-w DIR] [-u UID -g GID [-G GIDS]] [-r] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-r] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -188,6 +197,15 @@ int main(int argc, char **argv) {
     if (fd < 0)
       fail(125, "open status pipe %s: %s", status, strerrorname_np(errno));
     status_fd = fd;
+  }
+
+  /* "0" is the writer itself. Through the runtime's /proc/<pid>/fd, like the
+     status pipe, so before the new procfs too. */
+  for (size_t i = 0; i < ncgroups; i++) {
+    int fd = open(cgroups[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1)
+      fail(125, "join cgroup (%s): %s", cgroups[i], strerrorname_np(errno));
+    close(fd);
   }
 
   if (newproc) {

@@ -1,12 +1,56 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
+import { detectCgroups } from '../../lib/cgroup/detect.ts';
 
 // What a test that touches the kernel must leave as it found: the mount
-// table, the process table, and its state root.
+// table, the process table, the cgroup trees, and its state root.
 
 interface Snapshot {
   mountinfo: string[];
   pids: Set<number>;
+  cgroups: string[];
+}
+
+/** minipod's default subtree root in each hierarchy this machine has: `<own cgroup>/minipod`. */
+export function minipodCgroupRoots(): string[] {
+  const layout = detectCgroups(
+    readFileSync('/proc/self/mountinfo', 'utf8'),
+    readFileSync('/proc/self/cgroup', 'utf8'),
+    (dir) => (existsSync(`${dir}/cgroup.controllers`) ? readFileSync(`${dir}/cgroup.controllers`, 'utf8') : null),
+  );
+  const roots = Object.values(layout.controllers).flatMap((h) => (h ? [join(h.mount, h.path, 'minipod')] : []));
+  return [...new Set(roots)];
+}
+
+/** Every cgroup below minipod's subtree roots, deepest first. */
+function cgroupsOf(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  return [...children.flatMap(cgroupsOf), dir];
+}
+
+const minipodCgroups = () => minipodCgroupRoots().flatMap(cgroupsOf).sort();
+
+/**
+ * For a test that kills minipod with SIGKILL, which then cannot remove its
+ * cgroups (minipod gc, later, will): once their processes are gone, remove
+ * them, deepest first.
+ */
+export async function removeLeftoverCgroups(): Promise<void> {
+  const roots = minipodCgroupRoots();
+  for (let i = 0; i < 100; i++) {
+    const left = roots.flatMap(cgroupsOf).filter((dir) => {
+      try {
+        rmdirSync(dir);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (!left.length) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function pids(): Set<number> {
@@ -51,7 +95,7 @@ function describeOurs(pid: number): string | null {
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3, 6).join(' '));
 
 export function snapshot(): Snapshot {
-  return { mountinfo: mountinfo(), pids: pids() };
+  return { mountinfo: mountinfo(), pids: pids(), cgroups: minipodCgroups() };
 }
 
 /**
@@ -70,6 +114,7 @@ export async function assertBaseline(before: Snapshot, stateRoot: string): Promi
   assert.equal(leftover, [], `processes left behind: ${leftover.join('; ')}`);
   const now = mountinfo();
   assert.equal(now, before.mountinfo, 'the mount table changed');
+  assert.equal(minipodCgroups(), before.cgroups, 'cgroups left behind');
   let entries: string[] = [];
   try {
     entries = readdirSync(stateRoot);

@@ -26,6 +26,7 @@ export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPla
   return {
     name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
     user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false,
+    resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
     ...fields,
   };
 }

@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
 import { linesOf, pod } from '../helpers/cli.ts';
+import { removeLeftoverCgroups } from '../helpers/baseline.ts';
 
 const { test, run } = kernelSuite('stopping a pod');
 
@@ -60,9 +61,11 @@ test('kill -9 of minipod takes the pod with it (PR_SET_PDEATHSIG)', async ({ scr
   await untilReady(child.stdout, 1);
   child.kill('SIGKILL');
   await child;
-  // The state directory stays (a killed supervisor cannot clean up); the processes must not.
+  // The state directory and the cgroups stay (a killed supervisor cannot
+  // clean up; minipod gc will); the processes must not.
   const { rmSync } = await import('node:fs');
   rmSync(scratch.root, { recursive: true, force: true });
+  await removeLeftoverCgroups();
 });
 
 run();

@@ -46,8 +46,8 @@ const CONTAINER_FIELDS: FieldTable = {
   name: 'honoured', image: 'honoured', command: 'honoured', args: 'honoured', env: [ENV_VAR_FIELDS], workingDir: 'honoured',
   volumeMounts: [VOLUME_MOUNT_FIELDS], securityContext: CONTAINER_SECURITY_CONTEXT_FIELDS, restartPolicy: 'honoured',
   ports: 'ignored', imagePullPolicy: 'ignored',
-  // Checked strictly, but not enforced until minipod sets up cgroups: a warning says so.
-  resources: 'unsupported',
+  // cpu and memory are enforced through cgroups; other resource names get a warning of their own (resources.ts).
+  resources: { limits: 'honoured', requests: 'honoured', claims: 'unsupported' },
   envFrom: 'unsupported', resizePolicy: 'unsupported', volumeDevices: 'unsupported', livenessProbe: 'unsupported',
   readinessProbe: 'unsupported', startupProbe: 'unsupported', lifecycle: 'unsupported',
   terminationMessagePath: 'unsupported', terminationMessagePolicy: 'unsupported',

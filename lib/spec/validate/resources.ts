@@ -7,9 +7,11 @@ import { qualifiedNameErrors } from './names.ts';
 import type { Report } from './report.ts';
 import { optionalObject, quantity } from './rules.ts';
 
-// minipod does not enforce resources until it sets up cgroups (the soft
-// check warns so), but it checks them as Kubernetes does: a manifest it takes
-// is one Kubernetes takes.
+/** What minipod's cgroups enforce; other names are checked as Kubernetes does, and named in a warning. */
+const ENFORCED = ['cpu', 'memory'];
+
+// Checked as Kubernetes checks them, whether enforced or not: a manifest
+// minipod takes is one Kubernetes takes.
 export function resourcesAreValid({ containers }: Pod, r: Report): void {
   for (const { path, container } of containers) {
     const field = `${path}.resources`;
@@ -33,6 +35,10 @@ export function resourcesAreValid({ containers }: Pod, r: Report): void {
       }
     }
     const names = [...limits.keys(), ...requests.keys()];
+    const unenforced = [...new Set(names)].filter((name) => !ENFORCED.includes(name));
+    if (unenforced.length) {
+      r.warn(`${field}: ${unenforced.join(', ')} ${unenforced.length > 1 ? 'are' : 'is'} not enforced by minipod (only cpu and memory are)`);
+    }
     if (names.some(isHugePages) && !names.some((name) => name === 'cpu' || name === 'memory')) {
       r.forbidden(field, 'HugePages require cpu or memory');
     }

@@ -13,7 +13,7 @@ function plan(rootfs: string): ContainerPlan {
 
 const layer = { upper: '/l/upper', work: '/l/work', merged: '/l/rootfs' };
 const pod = (more: { sharePid?: boolean; hostPid?: boolean } = {}) =>
-  ({ sharePid: false, hostPid: false, shm: '/s', volumes: new Map(), layer, ...more });
+  ({ sharePid: false, hostPid: false, shm: '/s', volumes: new Map(), layer, cgroupProcs: [] as string[], ...more });
 
 const setnsTargets = (calls: unknown[][]) => calls.filter(([n]) => n === 'setns').map(([, , nstype]) => nstype);
 

@@ -5,7 +5,7 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS
 import { fakeContext } from '../../helpers/fake-context.ts';
 
 const host = { network: false, ipc: false, pid: false };
-const spec = { hostname: 'web-0', shmDir: '/run/minipod/p1/shm', host, memoryVolumes: [] };
+const spec = { hostname: 'web-0', shmDir: '/run/minipod/p1/shm', host, memoryVolumes: [], cgroupProcs: [] };
 
 test('creates every pod namespace in one unshare, on the runtime thread, then returns', () => {
   const { ctx, libc, spawner } = fakeContext();

@@ -76,6 +76,7 @@ test('pod defaults', () => {
     user: { uid: 0, gid: 0, groups: [0] },
     readOnlyRootFilesystem: false,
     mounts: [],
+    resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
     sidecar: false,
   }]);
 });

@@ -85,7 +85,10 @@ function fullPod(): Manifest {
 }
 
 /** fullPod's warning: resources are checked but not enforced yet (said once, where first set). */
-const RESOURCES_WARNINGS = ['spec.initContainers[1].resources is not supported by minipod and is ignored'];
+
+const FULL_POD_WARNINGS = [
+  'spec.containers[0].resources: ephemeral-storage, hugepages-2Mi, example.com/gpu, kubernetes.io/custom are not enforced by minipod (only cpu and memory are)',
+];
 
 /** A pod with the volumes given, the first mounted at /data. */
 function withVolumes(...volumes: unknown[]): Manifest {
@@ -570,8 +573,12 @@ const WARNING_CASES: [string, Manifest, string[]][] = [
   ['unsupported metadata field', pod((m) => (m.metadata.generateName = 'web-')), ['metadata.generateName is not supported by minipod and is ignored']],
   ['none for init containers', pod((m) => (m.spec.initContainers = [{ name: 'init', image: 'busybox' }])), []],
   ['none for valueFrom.fieldRef', withEnv({ name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }), []],
-  ['only resources for the pod using every honoured field', fullPod(), RESOURCES_WARNINGS],
-  ['resources with claims', withResources({ claims: [{ name: 'gpu' }] }), ['spec.containers[0].resources is not supported by minipod and is ignored']],
+  ['for the pod using every honoured field: only the resources cgroups do not enforce', fullPod(), FULL_POD_WARNINGS],
+  ['resources with claims', withResources({ claims: [{ name: 'gpu' }] }), ['spec.containers[0].resources.claims is not supported by minipod and is ignored']],
+  ['none for cpu and memory', withResources({ limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '100m' } }), []],
+  ['a resource name cgroups do not enforce', withResources({ limits: { 'ephemeral-storage': '1Gi', memory: '1Gi' }, requests: { 'ephemeral-storage': '1Gi' } }), [
+    'spec.containers[0].resources: ephemeral-storage is not enforced by minipod (only cpu and memory are)',
+  ]],
   ['none for empty resources', withResources({}), []],
   ['unsupported pod securityContext field', pod((m) => (m.spec.securityContext = { runAsUser: 1000, fsGroup: 2000, sysctls: [] })), [
     'spec.securityContext.fsGroup is not supported by minipod and is ignored',
@@ -675,7 +682,7 @@ test('parsePod: the pod using every honoured field comes back as it went in', ()
   const manifest = fullPod();
   const { pod: parsed, warnings } = parsePod(structuredClone(manifest));
   assert.equal(parsed, manifest);
-  assert.equal(warnings, RESOURCES_WARNINGS);
+  assert.equal(warnings, FULL_POD_WARNINGS);
   assert.equal(parsed.spec.containers[0]!.env![1]!.valueFrom!.fieldRef.fieldPath, 'metadata.name');
 });
 

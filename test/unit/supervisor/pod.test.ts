@@ -35,7 +35,7 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
-    stateRoot, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
+    stateRoot, cgroups: null, stats: false, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
   });
   const kills = () => fake.libc.calls.filter(([n]) => n === 'kill').map(([, pid, sig]) => [pid, sig]);
   /** What was started, in order, by container name (the pause is the helper's -a /pause). */

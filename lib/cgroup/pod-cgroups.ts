@@ -1,0 +1,250 @@
+// A pod's cgroups, laid out as the kubelet lays them out: one cgroup for the
+// pod, one child per container and one for the pause, on every hierarchy the
+// controllers minipod uses live in (one on cgroup v2; up to four on v1). The
+// subtree root is `<own cgroup>/minipod` per hierarchy (or --cgroup-parent):
+// nothing is ever created or written outside it, and only processes minipod
+// starts ever enter it, each by itself before it execs (see minipod-init -c).
+import { dirname } from 'node:path';
+import { MinipodError } from '../errors.ts';
+import type { CgroupLayout, Controller, Hierarchy } from './detect.ts';
+import type { CgroupFs } from './fs.ts';
+import { CPU_PERIOD_US, type ContainerResources, milliCpuToQuota, milliCpuToShares, sharesToWeight } from './limits.ts';
+
+export interface CgroupOptions {
+  /** --cgroup-parent: the subtree root instead of `<own cgroup>/minipod`, the same path on every hierarchy. */
+  parent?: string;
+  /** pids.max of the pod (--pids-limit). */
+  pidsLimit: number;
+}
+
+export interface CgroupStats {
+  memoryBytes: number | null;
+  memoryPeakBytes: number | null;
+  cpuSeconds: number | null;
+  pids: number | null;
+}
+
+export interface ContainerCgroup {
+  /** The cgroup.procs files (one per hierarchy, host paths) a process writes itself into to join. */
+  readonly procs: readonly string[];
+  /** The kernel's count of OOM kills in this cgroup so far. */
+  oomKills(): number;
+  stats(): CgroupStats;
+}
+
+export interface PodCgroups {
+  readonly pause: ContainerCgroup;
+  /** The container's cgroup with its limits; the same one again for a restart. */
+  container(name: string, resources: ContainerResources): ContainerCgroup;
+  /** Kill what is left in the pod's cgroups, then remove every directory minipod made. */
+  destroy(kill: (pid: number) => void): Promise<void>;
+}
+
+/** The controllers minipod needs; cpuacct (v1 only) is for accounting and optional. */
+const NEEDED: readonly Controller[] = ['memory', 'cpu', 'pids'];
+
+/** The pause's cgroup: '_' cannot start a container name (a DNS-1123 label), so no container clashes with it. */
+const PAUSE = '_pause';
+
+interface Tree {
+  hierarchy: Hierarchy;
+  controllers: Controller[];
+  /** minipod's subtree root in this hierarchy, mount-relative. */
+  base: string;
+}
+
+/**
+ * Create the pod's cgroup, with the pod-level limits (`pod`: the kubelet's
+ * sums), and return what the runtime needs of it.
+ */
+export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: string, pod: ContainerResources, options: CgroupOptions): PodCgroups {
+  const trees = treesOf(layout, options);
+  // What teardown may remove besides the pod's own: the shared `minipod`
+  // directory (the last pod out removes it), or what this pod made of --cgroup-parent.
+  const bases = trees.flatMap((tree) => {
+    const made = prepareBase(fs, tree);
+    return options.parent === undefined ? [`${tree.hierarchy.mount}${tree.base}`] : made;
+  });
+  const made: string[] = [];
+  const mk = (path: string) => {
+    if (fs.mkdir(path)) made.push(path);
+  };
+  try {
+    for (const tree of trees) {
+      // Another pod's teardown may have just removed the shared directory.
+      if (!fs.exists(`${tree.hierarchy.mount}${tree.base}`)) prepareBase(fs, tree);
+      mk(abs(tree, podId));
+      if (tree.hierarchy.version === 2) enableControllers(fs, tree, abs(tree, podId));
+      writeLimits(fs, tree, abs(tree, podId), pod);
+      if (tree.controllers.includes('pids')) fs.write(`${abs(tree, podId)}/pids.max`, String(options.pidsLimit));
+    }
+  } catch (err) {
+    for (const path of made.reverse()) fs.rmdir(path);
+    throw err;
+  }
+  const containers = new Map<string, ContainerCgroup>();
+  const child = (name: string, resources: ContainerResources | null): ContainerCgroup => {
+    for (const tree of trees) {
+      const dir = abs(tree, `${podId}/${name}`);
+      mk(dir);
+      if (resources) writeLimits(fs, tree, dir, resources);
+    }
+    return containerCgroup(fs, trees, `${podId}/${name}`);
+  };
+  return {
+    pause: child(PAUSE, null),
+    container(name, resources) {
+      let cgroup = containers.get(name);
+      if (!cgroup) containers.set(name, (cgroup = child(name, resources)));
+      return cgroup;
+    },
+    destroy: (kill) => destroy(fs, trees, podId, [PAUSE, ...containers.keys()], kill, bases),
+  };
+}
+
+function treesOf(layout: CgroupLayout, options: CgroupOptions): Tree[] {
+  const missing = NEEDED.filter((c) => !layout.controllers[c]);
+  if (missing.length) {
+    throw new MinipodError(`cgroup controller${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not mounted on this machine (minipod needs memory, cpu and pids)`);
+  }
+  const trees = new Map<string, Tree>();
+  for (const controller of [...NEEDED, 'cpuacct'] as const) {
+    const hierarchy = layout.controllers[controller];
+    if (!hierarchy) continue;
+    const tree = trees.get(hierarchy.mount);
+    if (tree) tree.controllers.push(controller);
+    else {
+      const base = options.parent ?? join(hierarchy.path, 'minipod');
+      trees.set(hierarchy.mount, { hierarchy, controllers: [controller], base });
+    }
+  }
+  return [...trees.values()];
+}
+
+const join = (a: string, b: string) => `${a.replace(/\/+$/, '')}/${b}`;
+const abs = (tree: Tree, rel: string) => join(`${tree.hierarchy.mount}${tree.base === '/' ? '' : tree.base}`, rel);
+
+/**
+ * The subtree root, made if missing. On v2 a cgroup's children get only the
+ * controllers its parent has in cgroup.subtree_control: the parent of
+ * minipod's subtree is not minipod's to write, so what it lacks is named
+ * there, for the user to delegate.
+ */
+function prepareBase(fs: CgroupFs, tree: Tree): string[] {
+  const { mount, version } = tree.hierarchy;
+  const base = `${mount}${tree.base}`;
+  if (version === 2) {
+    const parentFile = `${dirname(base)}/cgroup.subtree_control`;
+    const enabled = (fs.read(parentFile) ?? '').split(/\s+/);
+    const lacking = tree.controllers.filter((c) => !enabled.includes(c));
+    if (lacking.length) {
+      throw new MinipodError(
+        `cgroup v2: ${lacking.join(', ')} not delegated to ${base}: ${parentFile} enables only "${enabled.join(' ').trim()}". ` +
+          `Enable them there (echo "${lacking.map((c) => `+${c}`).join(' ')}" > ${parentFile}; a cgroup with processes of its own cannot), ` +
+          `or give --cgroup-parent a cgroup whose parent does (systemd: systemd-run --scope -p Delegate=yes)`,
+      );
+    }
+  }
+  const made = mkdirs(fs, base, mount);
+  if (version === 2) enableControllers(fs, tree, base);
+  return made;
+}
+
+/** mkdir -p below `stopAt`; what it made, deepest first. */
+function mkdirs(fs: CgroupFs, path: string, stopAt: string): string[] {
+  if (path === stopAt || fs.exists(path)) return [];
+  const above = mkdirs(fs, dirname(path), stopAt);
+  return fs.mkdir(path) ? [path, ...above] : above;
+}
+
+function enableControllers(fs: CgroupFs, tree: Tree, dir: string): void {
+  const wanted = tree.controllers.filter((c) => c !== 'cpuacct');
+  fs.write(`${dir}/cgroup.subtree_control`, wanted.map((c) => `+${c}`).join(' '));
+}
+
+/** Kubernetes' conversions (see limits.ts); a limit not set is the kernel's default: none. */
+function writeLimits(fs: CgroupFs, tree: Tree, dir: string, r: ContainerResources): void {
+  const v2 = tree.hierarchy.version === 2;
+  const has = (c: Controller) => tree.controllers.includes(c);
+  if (has('memory') && r.memoryLimit !== null) fs.write(`${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`, String(r.memoryLimit));
+  if (!has('cpu')) return;
+  const shares = milliCpuToShares(r.cpuRequestMilli ?? 0n);
+  if (v2) {
+    fs.write(`${dir}/cpu.weight`, String(sharesToWeight(shares)));
+    if (r.cpuLimitMilli !== null) fs.write(`${dir}/cpu.max`, `${milliCpuToQuota(r.cpuLimitMilli)} ${CPU_PERIOD_US}`);
+  } else {
+    fs.write(`${dir}/cpu.shares`, String(shares));
+    if (r.cpuLimitMilli !== null) {
+      fs.write(`${dir}/cpu.cfs_period_us`, String(CPU_PERIOD_US));
+      fs.write(`${dir}/cpu.cfs_quota_us`, String(milliCpuToQuota(r.cpuLimitMilli)));
+    }
+  }
+}
+
+/** `key value` lines (memory.events, memory.oom_control, cpu.stat): the value of `key`. */
+function field(text: string | null, key: string): number | null {
+  const line = text?.split('\n').find((l) => l.startsWith(`${key} `));
+  return line === undefined ? null : Number(line.slice(key.length + 1));
+}
+
+function number(text: string | null): number | null {
+  return text === null || text.trim() === '' || text.trim() === 'max' ? null : Number(text.trim());
+}
+
+function containerCgroup(fs: CgroupFs, trees: Tree[], rel: string): ContainerCgroup {
+  const dirOf = (c: Controller) => {
+    const tree = trees.find((t) => t.controllers.includes(c));
+    return tree ? { dir: abs(tree, rel), v2: tree.hierarchy.version === 2 } : null;
+  };
+  const memory = dirOf('memory')!;
+  const cpu = dirOf('cpu')!;
+  const pids = dirOf('pids')!;
+  const cpuacct = dirOf('cpuacct');
+  return {
+    procs: trees.map((t) => fs.hostPath(`${abs(t, rel)}/cgroup.procs`)),
+    oomKills() {
+      return field(fs.read(`${memory.dir}/${memory.v2 ? 'memory.events' : 'memory.oom_control'}`), 'oom_kill') ?? 0;
+    },
+    stats() {
+      const read = (file: string) => number(fs.read(file));
+      const usageUsec = cpu.v2 ? field(fs.read(`${cpu.dir}/cpu.stat`), 'usage_usec') : null;
+      const usageNs = !cpu.v2 && cpuacct ? read(`${cpuacct.dir}/cpuacct.usage`) : null;
+      return {
+        memoryBytes: read(`${memory.dir}/${memory.v2 ? 'memory.current' : 'memory.usage_in_bytes'}`),
+        memoryPeakBytes: read(`${memory.dir}/${memory.v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`),
+        cpuSeconds: usageUsec !== null ? usageUsec / 1e6 : usageNs !== null ? usageNs / 1e9 : null,
+        pids: read(`${pids.dir}/pids.current`),
+      };
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How long a cgroup may take to empty once its processes are killed (their exit and reaping). */
+const EMPTY_WITHIN_MS = 5000;
+
+async function destroy(fs: CgroupFs, trees: Tree[], podId: string, children: string[], kill: (pid: number) => void, bases: string[]): Promise<void> {
+  const deadline = Date.now() + EMPTY_WITHIN_MS;
+  for (const tree of trees) {
+    const pod = abs(tree, podId);
+    const leaves = children.map((name) => `${pod}/${name}`);
+    for (;;) {
+      // cgroup.kill (v2, Linux 5.14) kills the whole subtree at once; else each process, by pid: all are ours.
+      if (fs.exists(`${pod}/cgroup.kill`)) fs.write(`${pod}/cgroup.kill`, '1');
+      else for (const leaf of leaves) for (const pid of procsOf(fs, leaf)) kill(pid);
+      const busy = leaves.filter((leaf) => fs.rmdir(leaf) !== null);
+      if (busy.length === 0) break;
+      if (Date.now() > deadline) throw new MinipodError(`cgroup ${busy[0]} still has processes after ${EMPTY_WITHIN_MS} ms`);
+      await sleep(20);
+    }
+    const left = fs.rmdir(pod);
+    if (left) throw new MinipodError(`remove cgroup ${pod}: ${left}`);
+  }
+  // Refused (ENOTEMPTY, EBUSY) while another pod still uses it: that one removes it.
+  for (const base of bases) fs.rmdir(base);
+}
+
+function procsOf(fs: CgroupFs, dir: string): number[] {
+  return (fs.read(`${dir}/cgroup.procs`) ?? '').split('\n').filter(Boolean).map(Number);
+}
