@@ -16,18 +16,24 @@ line per container (state, exit code, kubelet's reason, restarts, duration).
 With -o json, the pod's v1 PodStatus is printed on stdout instead, and the
 containers' lines all go to stderr, so stdout is only the JSON.
 minipod exits when every container has ended for good: 0 if all exited 0,
-else the code of the first that failed; 125 when minipod itself failed (no
-status then). SIGINT/SIGTERM stop the pod (a second one kills at once) and
-exit 130/143.`;
+else the code of the first that failed, 124 when activeDeadlineSeconds ended
+it; 125 when minipod itself failed (no status then). SIGINT/SIGTERM stop the
+pod (a second one kills at once) and exit 130/143.
+The pod gets a cgroup with one child per container (and one for the pause),
+under <minipod's own cgroup>/minipod or --cgroup-parent, with the manifest's
+cpu and memory limits and a pod pids limit (--pids-limit, default 4096);
+--stats prints what each container used; --cgroup-manager disabled runs
+without cgroups (no limits).`;
 
 export const usage = `minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] [-o json] [--stats]
-                      [--cgroup-parent PATH] [--pids-limit N] FILE`;
+                      [--cgroup-manager cgroupfs|disabled] [--cgroup-parent PATH] [--pids-limit N] FILE`;
 
 export const options = {
   grace: { type: 'string' },
   backoff: { type: 'string' },
   output: { type: 'string', short: 'o' },
   stats: { type: 'boolean' },
+  'cgroup-manager': { type: 'string' },
   'cgroup-parent': { type: 'string' },
   'pids-limit': { type: 'string' },
 } as const;
@@ -35,13 +41,11 @@ export const options = {
 /** The kubelet's default pod pids limit is unlimited; minipod's is a fork bomb's ceiling. */
 const DEFAULT_PIDS_LIMIT = 4096;
 
-const OUTPUTS = ['table', 'json'] as const;
-
-function outputFormat(value: VerbArgs['values'][string]): (typeof OUTPUTS)[number] {
-  if (value === undefined) return 'table';
-  const found = OUTPUTS.find((o) => o === value);
+function oneOf<T extends string>(value: VerbArgs['values'][string], option: string, supported: readonly T[]): T {
+  if (value === undefined) return supported[0]!;
+  const found = supported.find((o) => o === value);
   if (!found) {
-    throw new MinipodError(`--output: Unsupported value: ${JSON.stringify(value)}: supported values: ${OUTPUTS.map((o) => `"${o}"`).join(', ')}`);
+    throw new MinipodError(`--${option}: Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((o) => `"${o}"`).join(', ')}`);
   }
   return found;
 }
@@ -76,7 +80,9 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   if (!file || extra.length) throw new MinipodError(`usage: ${usage}`);
   const graceSeconds = seconds(values.grace, 'grace');
   const backoffSeconds = seconds(values.backoff, 'backoff') ?? 10;
-  const output = outputFormat(values.output);
+  const output = oneOf(values.output, 'output', ['table', 'json']);
+  // crun's name for running without cgroups: no limits, no accounting, nothing created.
+  const cgroupManager = oneOf(values['cgroup-manager'], 'cgroup-manager', ['cgroupfs', 'disabled']);
   const pidsLimit = positiveInteger(values['pids-limit'], 'pids-limit') ?? DEFAULT_PIDS_LIMIT;
   const cgroupParent = cgroupPath(values['cgroup-parent']);
   const plan = await planFromFile(file, globals.images);
@@ -93,7 +99,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const ctx = openContext(await openHost(), globals.files);
   const supervisor = new PodSupervisor(ctx, plan, {
     stateRoot: globals.root,
-    cgroups: openCgroups({ parent: cgroupParent, pidsLimit }),
+    cgroups: cgroupManager === 'disabled' ? null : openCgroups({ parent: cgroupParent, pidsLimit }),
     stats: values.stats === true,
     graceSeconds,
     backoffSeconds,
