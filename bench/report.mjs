@@ -17,9 +17,12 @@ const LABELS = {
   'node-10': 'minipod run (Node), 10 containers',
   'deno-1': 'minipod run (Deno), 1 container',
   'deno-10': 'minipod run (Deno), 10 containers',
+  'node-limits-10': 'minipod run (Node), 10 containers with cpu and memory limits',
+  'node-limits-10-nocgroups': 'same, --cgroup-manager disabled',
 };
 const FLOOR = { 'node-1': 'node-floor', 'node-10': 'node-floor', 'deno-1': 'deno-floor', 'deno-10': 'deno-floor' };
 const NODE_RATIO_TARGET = 1.6;
+const CGROUP_TARGET_MS = 5;
 const PAUSE_RSS_TARGET_KB = 1024;
 
 const tsv = (file) =>
@@ -75,6 +78,11 @@ for (const runtime of ['node', 'deno']) {
   marginal[runtime] = { per_container_ms: per, target_ms: median('crun'), met: per <= median('crun') };
 }
 
+// What cgroups add to each container: the same ten limited containers with
+// and without them, over ten (the pod's and the pause's cgroups included).
+const cgroupsPerContainer = (median('node-limits-10') - median('node-limits-10-nocgroups')) / 10;
+marginal.cgroups = { per_container_ms: cgroupsPerContainer, target_ms: CGROUP_TARGET_MS, met: cgroupsPerContainer < CGROUP_TARGET_MS };
+
 const kb = (key) => Number(facts[key]);
 const memory = {
   pause_node_kb: kb('node.pause'),
@@ -96,6 +104,7 @@ const targets = [
     value: `${fmt(marginal[runtime].per_container_ms)} ms`, met: marginal[runtime].met,
   })),
   { target: 'pause VmRSS <= 1 MiB', value: `${pauseRss} kB`, met: pauseRss <= PAUSE_RSS_TARGET_KB },
+  { target: `cgroups per container (Node) < ${CGROUP_TARGET_MS} ms`, value: `${fmt(cgroupsPerContainer)} ms`, met: marginal.cgroups.met },
 ];
 
 const machine = {
@@ -129,7 +138,7 @@ function markdown(r) {
   const mark = (met) => (met ? 'met' : '**missed**');
   const b = r.benchmarks;
   return [
-    '# Start-up benchmark (issue #2)',
+    '# Start-up benchmark (issues #2 and #4)',
     '',
     `Written by \`sh bench/start.sh\` on ${r.date.slice(0, 10)}: medians of ${r.runs} runs of each command, with min–max,`,
     `all in one run on the same busybox rootfs. The runs are taken in ${r.rounds} rounds that each run every`,
@@ -154,6 +163,8 @@ function markdown(r) {
     ...r.targets.map((t) => row([t.target, t.value, mark(t.met)])),
     '',
     'An extra container costs (median of the 10-container pod − median of the 1-container pod) / 9.',
+    'Cgroups cost a container (median of the limited 10-container pod − the same with `--cgroup-manager disabled`) / 10,',
+    "the pod's and the pause's cgroups included.",
     '',
     '## Memory',
     '',

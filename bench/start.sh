@@ -1,7 +1,9 @@
 #!/bin/sh
 # The start-up benchmark of issue #2: minipod (Node and Deno) against crun and
 # the bare runtimes, on the same busybox rootfs, in one run; plus the pause's
-# resident memory against catatonit's. Needs root and `make` done first.
+# resident memory against catatonit's; plus what cgroups cost (issue #4): a pod
+# of ten limited containers with and without cgroups. Needs root and `make`
+# done first.
 # usage: sh bench/start.sh          writes bench/results/start.{md,json}
 #        RUNS=3 OUT=DIR sh bench/start.sh   a quick check that leaves the
 #                                     committed figures alone
@@ -96,6 +98,8 @@ node-1${tab}$minipod bench/pods/true-1.yaml
 node-10${tab}$minipod bench/pods/true-10.yaml
 deno-1${tab}$minipod_deno bench/pods/true-1.yaml
 deno-10${tab}$minipod_deno bench/pods/true-10.yaml
+node-limits-10${tab}$minipod bench/pods/limits-10.yaml
+node-limits-10-nocgroups${tab}$minipod --cgroup-manager disabled bench/pods/limits-10.yaml
 EOF
 # crun run deletes its container on exit, so one id per bench run is enough.
 cat >"$tmp/crun.tsv" <<EOF

@@ -86,4 +86,12 @@ test("host-namespaces: the host's own namespaces and hostname", async ({ scratch
   ]);
 });
 
+test('resources: the 32Mi container is OOMKilled with 137, the other keeps running', async ({ scratch }) => {
+  const r = await scratch.minipod(['run', '--stats', 'examples/resources.yaml']);
+  assert.is(r.exitCode, 137, r.all);
+  assert.equal(linesOf(r.stdout, 'steady'), ['steady: still here after the hog was killed']);
+  assert.match(r.stderr, /^hog\s+terminated\s+137\s+OOMKilled\s/m);
+  assert.match(r.stderr, /^CONTAINER\s+MEMORY\s+PEAK\s+CPU\s+PIDS$/m);
+});
+
 run();
