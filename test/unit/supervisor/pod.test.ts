@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rejects } from '../../helpers/assert.ts';
 import type { PodPlan, RestartPolicy } from '../../../lib/spec/plan-types.ts';
-import { PodSupervisor } from '../../../lib/supervisor/pod.ts';
+import { type CgroupFactory, PodSupervisor } from '../../../lib/supervisor/pod.ts';
 import { Backoff, shouldRestart } from '../../../lib/supervisor/restart.ts';
 import { longTimeout, within } from '../../../lib/supervisor/timers.ts';
 import { SIGKILL, SIGTERM } from '../../../lib/sys/constants.ts';
@@ -19,6 +19,7 @@ interface Setup {
   /** Init containers; a name ending in '+' is a sidecar (restartPolicy Always). */
   init?: string[];
   deadline?: number;
+  cgroups?: CgroupFactory;
 }
 
 function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Omit<Setup, 'names' | 'grace'> = {}) {
@@ -35,7 +36,7 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
-    stateRoot, cgroups: null, stats: false, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
+    stateRoot, cgroups: more.cgroups ?? null, stats: true, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
   });
   const kills = () => fake.libc.calls.filter(([n]) => n === 'kill').map(([, pid, sig]) => [pid, sig]);
   /** What was started, in order, by container name (the pause is the helper's -a /pause). */
@@ -298,6 +299,64 @@ test('a pod that ends before its deadline is not marked, and the deadline timer 
     t.spawner.exit(t.first, exit0);
     const r = await within(result, 1000, null);
     assert.equal([r?.phase, r?.reason], ['Succeeded', null]);
+  } finally {
+    t.cleanup();
+  }
+});
+
+/** A pod's cgroups that only count: OOM kills the test sets, what was made and destroyed. */
+function fakeCgroups() {
+  const oom = new Map<string, number>();
+  const log: string[] = [];
+  const usage = { memoryBytes: 1, memoryPeakBytes: 2, cpuSeconds: 0.5, pids: 1 };
+  const cgroup = (name: string) => ({ procs: [`/cg/${name}/cgroup.procs`], oomKills: () => oom.get(name) ?? 0, stats: () => usage });
+  const factory: CgroupFactory = (podId, pod) => {
+    log.push(`create ${podId} memory=${pod.memoryLimit}`);
+    return {
+      pause: cgroup('_pause'),
+      container: (name, resources) => {
+        log.push(`container ${name} memory=${resources.memoryLimit}`);
+        return cgroup(name);
+      },
+      destroy: async () => void log.push('destroy'),
+    };
+  };
+  return { factory, oom, log, usage };
+}
+
+test('cgroups: made before the pause, each process told its cgroup.procs, an OOM kill in a run is OOMKilled, destroyed last', async () => {
+  const cg = fakeCgroups();
+  const t = setup('Never', ['a', 'b'], 0.05, { cgroups: cg.factory });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    assert.equal(t.spawner.requests.map((r) => r.args.filter((a) => a.startsWith('/proc/4242/fd/')).length), [1, 2, 2], 'the pause and each container get their -c (and -s)');
+    cg.oom.set('a', 1);
+    t.spawner.exit(t.first, { code: null, signal: 9 });
+    t.spawner.exit(t.second, exit0);
+    const r = await result;
+    assert.equal(r.containers.map((c) => [c.last?.exitCode, c.last?.reason]), [[137, 'OOMKilled'], [0, 'Completed']]);
+    assert.equal(r.containers[0]!.usage, cg.usage, '--stats');
+    assert.equal(cg.log, ['create 0123456789ab memory=null', 'container a memory=null', 'container b memory=null', 'destroy']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('cgroups: an OOM kill from an earlier run does not mark the next one', async () => {
+  const cg = fakeCgroups();
+  const t = setup('OnFailure', ['a'], 0.05, { cgroups: cg.factory });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    cg.oom.set('a', 1);
+    t.spawner.exit(t.first, { code: null, signal: 9 });
+    await wait(40);
+    t.spawner.exit(1002, { code: 1, signal: null });
+    await wait(40);
+    t.spawner.exit(1003, exit0);
+    const r = await result;
+    assert.equal([r.containers[0]!.restarts, r.containers[0]!.previous?.reason, r.containers[0]!.last?.reason], [2, 'Error', 'Completed']);
   } finally {
     t.cleanup();
   }
