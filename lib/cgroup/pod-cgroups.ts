@@ -61,15 +61,28 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
   const trees = treesOf(layout, options);
   // What teardown may remove besides the pod's own: the shared `minipod`
   // directory (the last pod out removes it), or what this pod made of --cgroup-parent.
-  const bases = trees.flatMap((tree) => {
-    const made = prepareBase(fs, tree);
-    return options.parent === undefined ? [`${tree.hierarchy.mount}${tree.base}`] : made;
-  });
+  const bases: string[] = [];
   const made: string[] = [];
   const mk = (path: string) => {
     if (fs.mkdir(path)) made.push(path);
   };
+  /** Children of the pod cgroup, named before they are made, so that teardown finds a half-made one too. */
+  const children = new Set<string>();
+  const child = (name: string, resources: ContainerResources | null): ContainerCgroup => {
+    children.add(name);
+    for (const tree of trees) {
+      const dir = abs(tree, `${podId}/${name}`);
+      mk(dir);
+      if (resources) writeLimits(fs, tree, dir, resources);
+    }
+    return containerCgroup(fs, trees, `${podId}/${name}`);
+  };
+  let pause: ContainerCgroup;
   try {
+    for (const tree of trees) {
+      const madeOfBase = prepareBase(fs, tree);
+      bases.push(...(options.parent === undefined ? [`${tree.hierarchy.mount}${tree.base}`] : madeOfBase));
+    }
     for (const tree of trees) {
       // Another pod's teardown may have just removed the shared directory.
       if (!fs.exists(`${tree.hierarchy.mount}${tree.base}`)) prepareBase(fs, tree);
@@ -78,27 +91,20 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
       writeLimits(fs, tree, abs(tree, podId), pod);
       if (tree.controllers.includes('pids')) fs.write(`${abs(tree, podId)}/pids.max`, String(options.pidsLimit));
     }
+    pause = child(PAUSE, null);
   } catch (err) {
-    for (const path of made.reverse()) fs.rmdir(path);
+    for (const path of [...made.reverse(), ...bases]) fs.rmdir(path);
     throw err;
   }
   const containers = new Map<string, ContainerCgroup>();
-  const child = (name: string, resources: ContainerResources | null): ContainerCgroup => {
-    for (const tree of trees) {
-      const dir = abs(tree, `${podId}/${name}`);
-      mk(dir);
-      if (resources) writeLimits(fs, tree, dir, resources);
-    }
-    return containerCgroup(fs, trees, `${podId}/${name}`);
-  };
   return {
-    pause: child(PAUSE, null),
+    pause,
     container(name, resources) {
       let cgroup = containers.get(name);
       if (!cgroup) containers.set(name, (cgroup = child(name, resources)));
       return cgroup;
     },
-    destroy: (kill) => destroy(fs, trees, podId, [PAUSE, ...containers.keys()], kill, bases),
+    destroy: (kill) => destroy(fs, trees, podId, [...children], kill, bases),
   };
 }
 
