@@ -27,7 +27,7 @@ export class CgroupFs {
     }
   }
 
-  /** The kernel refuses while a process is in it (EBUSY) or a child cgroup exists (ENOTEMPTY); the code is returned for the caller to decide. */
+  /** The kernel refuses (EBUSY) while a process or a child cgroup is in it; the code is returned for the caller to decide. */
   rmdir(path: string): string | null {
     try {
       rmdirSync(this.at(path));

@@ -81,11 +81,11 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
   try {
     for (const tree of trees) {
       const madeOfBase = prepareBase(fs, tree);
-      bases.push(...(options.parent === undefined ? [`${tree.hierarchy.mount}${tree.base}`] : madeOfBase));
+      bases.push(...(options.parent === undefined ? [baseDir(tree)] : madeOfBase));
     }
     for (const tree of trees) {
       // Another pod's teardown may have just removed the shared directory.
-      if (!fs.exists(`${tree.hierarchy.mount}${tree.base}`)) prepareBase(fs, tree);
+      if (!fs.exists(baseDir(tree))) prepareBase(fs, tree);
       mk(abs(tree, podId));
       if (tree.hierarchy.version === 2) enableControllers(fs, tree, abs(tree, podId));
       writeLimits(fs, tree, abs(tree, podId), pod);
@@ -128,7 +128,9 @@ function treesOf(layout: CgroupLayout, options: CgroupOptions): Tree[] {
 }
 
 const join = (a: string, b: string) => `${a.replace(/\/+$/, '')}/${b}`;
-const abs = (tree: Tree, rel: string) => join(`${tree.hierarchy.mount}${tree.base === '/' ? '' : tree.base}`, rel);
+/** minipod's subtree root as a path: the mount itself for --cgroup-parent /. */
+const baseDir = (tree: Tree) => (tree.base === '/' ? tree.hierarchy.mount : `${tree.hierarchy.mount}${tree.base}`);
+const abs = (tree: Tree, rel: string) => join(baseDir(tree), rel);
 
 /**
  * The subtree root, made if missing. On v2 a cgroup's children get only the
@@ -138,8 +140,9 @@ const abs = (tree: Tree, rel: string) => join(`${tree.hierarchy.mount}${tree.bas
  */
 function prepareBase(fs: CgroupFs, tree: Tree): string[] {
   const { mount, version } = tree.hierarchy;
-  const base = `${mount}${tree.base}`;
-  if (version === 2) {
+  const base = baseDir(tree);
+  // The root cgroup has every controller: nothing to be delegated.
+  if (version === 2 && base !== mount) {
     const parentFile = `${dirname(base)}/cgroup.subtree_control`;
     const enabled = (fs.read(parentFile) ?? '').split(/\s+/);
     const lacking = tree.controllers.filter((c) => !enabled.includes(c));
@@ -247,7 +250,7 @@ async function destroy(fs: CgroupFs, trees: Tree[], podId: string, children: str
     const left = fs.rmdir(pod);
     if (left) throw new MinipodError(`remove cgroup ${pod}: ${left}`);
   }
-  // Refused (ENOTEMPTY, EBUSY) while another pod still uses it: that one removes it.
+  // Refused (EBUSY) while another pod still uses it: that one removes it.
   for (const base of bases) fs.rmdir(base);
 }
 
