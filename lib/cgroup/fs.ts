@@ -2,7 +2,7 @@
 // real machine, a temporary directory holding a fake tree in unit tests
 // (cgroupfs is plain files and directories to read and write, which a temp
 // directory imitates well enough for everything but the kernel's reactions).
-import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { wrapError } from '../errors.ts';
 
 export class CgroupFs {
@@ -14,6 +14,11 @@ export class CgroupFs {
 
   exists(path: string): boolean {
     return statSync(this.at(path), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /** The names of the child cgroups. */
+  subdirectories(path: string): string[] {
+    return readdirSync(this.at(path), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   }
 
   /** false when it was already there. */

@@ -59,9 +59,7 @@ interface Tree {
  */
 export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: string, pod: ContainerResources, options: CgroupOptions): PodCgroups {
   const trees = treesOf(layout, options);
-  // What teardown may remove besides the pod's own: the shared `minipod`
-  // directory (the last pod out removes it), or what this pod made of --cgroup-parent.
-  const bases: string[] = [];
+  const marked = options.parent !== undefined;
   const made: string[] = [];
   const mk = (path: string) => {
     if (fs.mkdir(path)) made.push(path);
@@ -80,20 +78,25 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
   let pause: ContainerCgroup;
   try {
     for (const tree of trees) {
-      const madeOfBase = prepareBase(fs, tree);
-      bases.push(...(options.parent === undefined ? [baseDir(tree)] : madeOfBase));
-    }
-    for (const tree of trees) {
-      // Another pod's teardown may have just removed the shared directory.
-      if (!fs.exists(baseDir(tree))) prepareBase(fs, tree);
-      mk(abs(tree, podId));
+      // The last pod out of a shared root removes it: if that happens
+      // between making the root and making the pod in it, make both again.
+      for (let attempt = 1; ; attempt++) {
+        prepareBase(fs, tree, marked);
+        try {
+          mk(abs(tree, podId));
+          break;
+        } catch (err) {
+          if (attempt === 3 || fs.exists(baseDir(tree))) throw err;
+        }
+      }
       if (tree.hierarchy.version === 2) enableControllers(fs, tree, abs(tree, podId));
       writeLimits(fs, tree, abs(tree, podId), pod);
       if (tree.controllers.includes('pids')) fs.write(`${abs(tree, podId)}/pids.max`, String(options.pidsLimit));
     }
     pause = child(PAUSE, null);
   } catch (err) {
-    for (const path of [...made.reverse(), ...bases]) fs.rmdir(path);
+    for (const path of made.reverse()) fs.rmdir(path);
+    for (const tree of trees) releaseBase(fs, tree, marked);
     throw err;
   }
   const containers = new Map<string, ContainerCgroup>();
@@ -104,7 +107,7 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
       if (!cgroup) containers.set(name, (cgroup = child(name, resources)));
       return cgroup;
     },
-    destroy: (kill) => destroy(fs, trees, podId, [...children], kill, bases),
+    destroy: (kill) => destroy(fs, trees, podId, [...children], kill, marked),
   };
 }
 
@@ -132,20 +135,26 @@ const join = (a: string, b: string) => `${a.replace(/\/+$/, '')}/${b}`;
 const baseDir = (tree: Tree) => (tree.base === '/' ? tree.hierarchy.mount : `${tree.hierarchy.mount}${tree.base}`);
 const abs = (tree: Tree, rel: string) => join(baseDir(tree), rel);
 
+/** Marks a directory of --cgroup-parent that minipod made: a child cgroup (no file can be put in a cgroup), for the last pod out to find. */
+const MADE_BY_MINIPOD = '_minipod';
+
 /**
  * The subtree root, made if missing. On v2 a cgroup's children get only the
- * controllers its parent has in cgroup.subtree_control: the parent of
+ * controllers its parent has in cgroup.subtree_control: the cgroup above
  * minipod's subtree is not minipod's to write, so what it lacks is named
- * there, for the user to delegate.
+ * there, for the user to delegate; the levels minipod makes pass them on.
+ * Levels of --cgroup-parent that minipod makes are marked as such.
  */
-function prepareBase(fs: CgroupFs, tree: Tree): string[] {
+function prepareBase(fs: CgroupFs, tree: Tree, marked: boolean): void {
   const { mount, version } = tree.hierarchy;
   const base = baseDir(tree);
+  const missing: string[] = [];
+  for (let dir = base; dir !== mount && !fs.exists(dir); dir = dirname(dir)) missing.unshift(dir);
   // The root cgroup has every controller: nothing to be delegated.
   if (version === 2 && base !== mount) {
-    const parentFile = `${dirname(base)}/cgroup.subtree_control`;
+    const parentFile = `${dirname(missing[0] ?? base)}/cgroup.subtree_control`;
     const enabled = (fs.read(parentFile) ?? '').split(/\s+/);
-    const lacking = tree.controllers.filter((c) => !enabled.includes(c));
+    const lacking = tree.controllers.filter((c) => c !== 'cpuacct' && !enabled.includes(c));
     if (lacking.length) {
       throw new MinipodError(
         `cgroup v2: ${lacking.join(', ')} not delegated to ${base}: ${parentFile} enables only "${enabled.join(' ').trim()}". ` +
@@ -154,16 +163,34 @@ function prepareBase(fs: CgroupFs, tree: Tree): string[] {
       );
     }
   }
-  const made = mkdirs(fs, base, mount);
+  for (const dir of missing) {
+    // Another pod may make it at the same moment: then it is that one's to mark.
+    if (!fs.mkdir(dir)) continue;
+    if (marked) fs.mkdir(`${dir}/${MADE_BY_MINIPOD}`);
+    if (version === 2 && dir !== base) enableControllers(fs, tree, dir);
+  }
   if (version === 2) enableControllers(fs, tree, base);
-  return made;
 }
 
-/** mkdir -p below `stopAt`; what it made, deepest first. */
-function mkdirs(fs: CgroupFs, path: string, stopAt: string): string[] {
-  if (path === stopAt || fs.exists(path)) return [];
-  const above = mkdirs(fs, dirname(path), stopAt);
-  return fs.mkdir(path) ? [path, ...above] : above;
+/**
+ * Remove the subtree root if no pod uses it any more: `<own>/minipod`
+ * always, --cgroup-parent level by level upwards as long as minipod made
+ * the level (its mark is there) and nothing else is in it.
+ */
+function releaseBase(fs: CgroupFs, tree: Tree, marked: boolean): void {
+  if (!marked) {
+    fs.rmdir(baseDir(tree)); // refused (EBUSY) while another pod is in it: that one removes it
+    return;
+  }
+  for (let dir = baseDir(tree); dir !== tree.hierarchy.mount; dir = dirname(dir)) {
+    const mark = `${dir}/${MADE_BY_MINIPOD}`;
+    if (!fs.exists(mark) || fs.subdirectories(dir).some((name) => name !== MADE_BY_MINIPOD)) return;
+    fs.rmdir(mark);
+    if (fs.rmdir(dir) !== null) {
+      fs.mkdir(mark); // a pod came in meanwhile: the mark stays for the last one out
+      return;
+    }
+  }
 }
 
 function enableControllers(fs: CgroupFs, tree: Tree, dir: string): void {
@@ -233,7 +260,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long a cgroup may take to empty once its processes are killed (their exit and reaping). */
 const EMPTY_WITHIN_MS = 5000;
 
-async function destroy(fs: CgroupFs, trees: Tree[], podId: string, children: string[], kill: (pid: number) => void, bases: string[]): Promise<void> {
+async function destroy(fs: CgroupFs, trees: Tree[], podId: string, children: string[], kill: (pid: number) => void, marked: boolean): Promise<void> {
   const deadline = Date.now() + EMPTY_WITHIN_MS;
   for (const tree of trees) {
     const pod = abs(tree, podId);
@@ -250,8 +277,7 @@ async function destroy(fs: CgroupFs, trees: Tree[], podId: string, children: str
     const left = fs.rmdir(pod);
     if (left) throw new MinipodError(`remove cgroup ${pod}: ${left}`);
   }
-  // Refused (EBUSY) while another pod still uses it: that one removes it.
-  for (const base of bases) fs.rmdir(base);
+  for (const tree of trees) releaseBase(fs, tree, marked);
 }
 
 function procsOf(fs: CgroupFs, dir: string): number[] {
