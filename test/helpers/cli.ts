@@ -85,3 +85,13 @@ export function hostDir(scratch: Scratch, name: string) {
   mkdirSync(dir);
   return { dir, volume: { name, hostPath: { path: dir, type: 'Directory' } }, mount: { name, mountPath: `/${name}` } };
 }
+
+/** Polls `check` until it returns a value (not undefined), for up to `ms`. */
+export async function waitFor<T>(check: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    const value = check();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

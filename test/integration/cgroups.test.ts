@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { detectCgroups, type Controller } from '../../lib/cgroup/detect.ts';
 import { minipodCgroupRoots } from '../helpers/baseline.ts';
-import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
 
 const { test, run } = kernelSuite('cgroups: limits, pids limit, OOMKilled, --stats, --cgroup-manager, --cgroup-parent');
@@ -85,16 +85,6 @@ function cgPod(name: string, containers: C[], spec: Record<string, unknown> = {}
 }
 
 const sh = (script: string) => ['sh', '-c', script];
-
-/** Polls `check` until it returns a value (not undefined), for up to `ms`. */
-async function waitFor<T>(check: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    const value = check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * A hostPath directory for handshakes with a running pod: a container

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('volumes: emptyDir, hostPath, readOnly, subPath, and the container layer');
 
@@ -28,16 +28,6 @@ function volumePod(name: string, volumes: object[], containers: Container[], ini
     metadata: { name },
     spec: { restartPolicy: 'Never', volumes, initContainers: initContainers.map(spec), containers: containers.map(spec) },
   };
-}
-
-/** Polls `check` until it returns a value (not undefined), for up to `ms`. */
-async function waitFor<T>(check: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    const value = check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /**
