@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RuntimeFiles } from '../lib/context.ts';
+import { isDeno } from '../lib/sys/host.ts';
 
 /** What every verb gets from the options before it (`minipod --root DIR run ...`) and from the install. */
 export interface Globals {
@@ -9,6 +10,8 @@ export interface Globals {
   /** The local image store: <images>/<name>/rootfs. */
   images: string;
   files: RuntimeFiles;
+  /** How to run this minipod again (the shared supervisor is minipod itself): the runtime and its entry point. */
+  self: [string, string[]];
 }
 
 // Both the bundle (dist/minipod.cjs) and the sources (cmd/minipod.ts) sit one
@@ -20,5 +23,6 @@ export function globalsFrom(values: { root?: string; images?: string }, env: Rec
     root: resolve(values.root ?? env.MINIPOD_ROOT ?? '/run/minipod'),
     images: resolve(values.images ?? env.MINIPOD_IMAGES ?? join(packageRoot, 'images')),
     files: { pause: join(packageRoot, 'build', 'pause'), init: join(packageRoot, 'build', 'minipod-init') },
+    self: [process.execPath, [...(isDeno ? ['run', '-A'] : []), process.argv[1]!]],
   };
 }

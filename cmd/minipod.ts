@@ -6,6 +6,14 @@ import type { Verb } from './verb.ts';
 const VERBS: Record<string, () => Promise<Verb>> = {
   run: () => import('./run.ts'),
   validate: () => import('./validate.ts'),
+  ps: () => import('./ps.ts'),
+  logs: () => import('./logs.ts'),
+  stop: () => import('./stop.ts'),
+  rm: () => import('./rm.ts'),
+  inspect: () => import('./inspect.ts'),
+  exec: () => import('./exec.ts'),
+  gc: () => import('./gc.ts'),
+  supervise: () => import('./supervise.ts'),
 };
 
 const GLOBAL_OPTIONS = {
@@ -23,8 +31,15 @@ Runs Kubernetes v1 Pod manifests: a pause sandbox holding the pod's network,
 IPC and UTS namespaces, and containers joined into it. No Docker needed.
 
 Verbs:
-  run FILE        run a pod in the foreground until its containers end
+  run FILE        run a pod in the foreground until its containers end (-d: in the background)
   validate FILE   check a manifest without running it
+  ps              list pods (-a: finished ones too; --containers: each container and pause)
+  logs POD [C]    print a container's log (-f follows, --previous, --tail N, --timestamps)
+  exec POD C -- CMD  run CMD in a running container (-i, -t for a terminal)
+  stop POD        stop a pod (--grace SECONDS)
+  rm POD          remove a finished pod's state and logs (-f: stop it first)
+  inspect POD     a pod's state as JSON, with its namespaces (--format table)
+  gc              clean up after pods whose supervisor is gone (--logs: their logs too)
 
 Global options (before the verb, as in podman):
   --root DIR      runtime state (default /run/minipod, or $MINIPOD_ROOT)

@@ -3,7 +3,10 @@ import { openContext } from '../lib/context.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { podStatus } from '../lib/status/kube.ts';
 import { statsTable, statusTable } from '../lib/status/table.ts';
-import { PodSupervisor, type StopSignal } from '../lib/supervisor/pod.ts';
+import { launchPod } from '../lib/supervisor/launch.ts';
+import type { PodSupervisor, StopSignal } from '../lib/supervisor/pod.ts';
+import { request } from '../lib/daemon/client.ts';
+import { resolve } from 'node:path';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
 import { planFromFile } from './manifest.ts';
@@ -25,10 +28,12 @@ cpu and memory limits and a pod pids limit (--pids-limit, default 4096);
 --stats prints what each container used; --cgroup-manager disabled runs
 without cgroups (no limits).`;
 
-export const usage = `minipod [GLOBAL OPTIONS] run [--grace SECONDS] [--backoff SECONDS] [-o json] [--stats]
+export const usage = `minipod [GLOBAL OPTIONS] run [-d] [--name NAME] [--grace SECONDS] [--backoff SECONDS] [-o json] [--stats]
                       [--cgroup-manager cgroupfs|disabled] [--cgroup-parent PATH] [--pids-limit N] FILE`;
 
 export const options = {
+  detach: { type: 'boolean', short: 'd' },
+  name: { type: 'string' },
   grace: { type: 'string' },
   backoff: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -85,7 +90,17 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const cgroupManager = oneOf(values['cgroup-manager'], 'cgroup-manager', ['cgroupfs', 'disabled']);
   const pidsLimit = positiveInteger(values['pids-limit'], 'pids-limit') ?? DEFAULT_PIDS_LIMIT;
   const cgroupParent = cgroupPath(values['cgroup-parent']);
-  const plan = await planFromFile(file, globals.images);
+  const nameOverride = typeof values.name === 'string' ? values.name : undefined;
+  const { plan, manifest } = await planFromFile(file, globals.images, { name: nameOverride });
+  if (values.detach) {
+    if (values.stats || values.output !== undefined) throw new MinipodError('-d: --stats and -o are for a pod in the foreground; see minipod ps and inspect');
+    const { id } = await request(globals.root, {
+      op: 'run', file: resolve(file), images: globals.images, name: nameOverride, graceSeconds, backoffSeconds, pidsLimit, cgroupParent,
+      cgroups: cgroupManager !== 'disabled',
+    }, globals.self);
+    process.stdout.write(`${id}\n`);
+    return 0;
+  }
   if (plan.restartPolicy === 'Always') {
     process.stderr.write(`minipod: restartPolicy is Always (the Kubernetes default): the pod runs until stopped (Ctrl-C)\n`);
   }
@@ -96,24 +111,32 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   for (const stream of ['stdout', 'stderr'] as const) process[stream].on('error', () => (open[stream] = false));
   const print = (stream: 'stdout' | 'stderr', text: string) => open[stream] && process[stream].write(text);
 
-  const ctx = openContext(await openHost(), globals.files);
-  const supervisor = new PodSupervisor(ctx, plan, {
-    stateRoot: globals.root,
-    cgroups: cgroupManager === 'disabled' ? null : openCgroups({ parent: cgroupParent, pidsLimit }),
-    stats: values.stats === true,
-    graceSeconds,
-    backoffSeconds,
-    events: {
-      // With -o json stdout carries the status alone.
-      line: (name, stream, text) => print(output === 'json' ? 'stderr' : stream, `${name} | ${text}\n`),
-      notice: (message) => print('stderr', `minipod: ${message}\n`),
-    },
-  });
-  const onSignal = (signal: StopSignal) => () => supervisor.stop(signal);
+  // Handled from the start: a signal during start-up stops the pod as well.
+  let supervisor: PodSupervisor | null = null;
+  let pending: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => () => (supervisor ? supervisor.stop(signal) : (pending = signal));
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
+  const ctx = openContext(await openHost(), globals.files);
   try {
-    const result = await supervisor.run();
+    const launched = await launchPod(ctx, plan, {
+      stateRoot: globals.root,
+      detached: false,
+      manifest,
+      cgroups: cgroupManager === 'disabled' ? null : openCgroups({ parent: cgroupParent, pidsLimit }),
+      stats: values.stats === true,
+      graceSeconds,
+      backoffSeconds,
+      events: {
+        // With -o json stdout carries the status alone.
+        line: (container, stream, text) => print(output === 'json' ? 'stderr' : stream, `${container} | ${text}\n`),
+        notice: (message) => print('stderr', `minipod: ${message}\n`),
+      },
+    });
+    supervisor = launched.supervisor;
+    if (pending) supervisor.stop(pending);
+    const done = launched.done;
+    const result = await done;
     if (output === 'json') print('stdout', `${JSON.stringify(podStatus(result), null, 4)}\n`);
     else print('stderr', statusTable(result));
     if (values.stats) print('stderr', statsTable(result));

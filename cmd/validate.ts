@@ -10,7 +10,7 @@ export const options = {} as const;
 export async function run({ positionals }: VerbArgs, globals: Globals): Promise<number> {
   const [file, ...extra] = positionals;
   if (!file || extra.length) throw new MinipodError(`usage: ${usage}`);
-  const plan = await planFromFile(file, globals.images);
+  const { plan } = await planFromFile(file, globals.images);
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const init = plan.initContainers.length ? `${count(plan.initContainers.length, 'init container')}, ` : '';
   process.stdout.write(`${file}: pod "${plan.name}" is valid (${init}${count(plan.containers.length, 'container')})\n`);

@@ -33,6 +33,8 @@ export interface ContainerCgroup {
 }
 
 export interface PodCgroups {
+  /** The pod's cgroup in each hierarchy (what gc removes when the supervisor is gone). */
+  readonly dirs: readonly string[];
   readonly pause: ContainerCgroup;
   /** The container's cgroup with its limits; the same one again for a restart. */
   container(name: string, resources: ContainerResources): ContainerCgroup;
@@ -101,6 +103,7 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
   }
   const containers = new Map<string, ContainerCgroup>();
   return {
+    dirs: trees.map((tree) => fs.hostPath(abs(tree, podId))),
     pause,
     container(name, resources) {
       let cgroup = containers.get(name);
@@ -178,11 +181,13 @@ function prepareBase(fs: CgroupFs, tree: Tree, marked: boolean): void {
  * the level (its mark is there) and nothing else is in it.
  */
 function releaseBase(fs: CgroupFs, tree: Tree, marked: boolean): void {
-  if (!marked) {
-    fs.rmdir(baseDir(tree)); // refused (EBUSY) while another pod is in it: that one removes it
-    return;
-  }
-  for (let dir = baseDir(tree); dir !== tree.hierarchy.mount; dir = dirname(dir)) {
+  if (marked) releaseMarked(fs, baseDir(tree));
+  else fs.rmdir(baseDir(tree)); // refused (EBUSY) while another pod is in it: that one removes it
+}
+
+/** `dir` and the levels above it, as long as minipod made them (their mark is there) and nothing else is in them. */
+export function releaseMarked(fs: CgroupFs, dir: string): void {
+  for (; ; dir = dirname(dir)) {
     const mark = `${dir}/${MADE_BY_MINIPOD}`;
     if (!fs.exists(mark) || fs.subdirectories(dir).some((name) => name !== MADE_BY_MINIPOD)) return;
     fs.rmdir(mark);

@@ -62,4 +62,9 @@ export class PodDir {
   remove(): void {
     rmSync(this.path, { recursive: true, force: true });
   }
+
+  /** All but the state: what a finished pod no longer needs. */
+  removeRuntime(): void {
+    for (const part of [this.shm, this.volumes, join(this.path, 'containers')]) rmSync(part, { recursive: true, force: true });
+  }
 }

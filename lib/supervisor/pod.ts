@@ -1,12 +1,17 @@
+import { join } from 'node:path';
 import { podResources, type ContainerResources } from '../cgroup/limits.ts';
 import type { ContainerCgroup, PodCgroups } from '../cgroup/pod-cgroups.ts';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError, wrapError } from '../errors.ts';
+import { CriLogWriter } from '../logs/cri.ts';
 import { forEachLine } from '../logs/lines.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 import type { ContainerPlan, PodPlan } from '../spec/plan-types.ts';
 import { PodDir } from '../state/pod-dir.ts';
+import { processRef } from '../state/process-ref.ts';
+import type { ContainerRecord, PodPhase, PodRecord } from '../state/record.ts';
+import { logsRoot, removeLogs } from '../state/store.ts';
 import { SIGKILL, SIGTERM } from '../sys/constants.ts';
 import { ESRCH } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
@@ -28,6 +33,10 @@ export type CgroupFactory = (podId: string, pod: ContainerResources) => PodCgrou
 
 export interface SuperviseOptions {
   stateRoot: string;
+  /** Under the shared supervisor (run -d): when the pod ends, its state and logs stay for ps, logs and inspect until rm. */
+  detached: boolean;
+  /** The manifest as given, kept in the state for inspect. */
+  manifest: unknown;
   cgroups: CgroupFactory | null;
   /** Report each container's usage from its cgroup (--stats). */
   stats: boolean;
@@ -97,6 +106,9 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
  * an error halfway through start): app containers are stopped first, then
  * the sidecars in reverse order, all within one grace period, then the pause.
  */
+/** A pod's id: the first 12 hex digits of its uid, as the state root and the cgroups name it. */
+export const podId = (uid: string) => uid.replaceAll('-', '').slice(0, 12);
+
 export class PodSupervisor {
   readonly id: string;
   private readonly init: Slot[];
@@ -117,6 +129,15 @@ export class PodSupervisor {
   private firstFailedCode: number | null = null;
   private finish!: () => void;
   private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
+  private phase: PodPhase = 'Pending';
+  private graceOverride: number | undefined;
+  private finishedAt: number | null = null;
+  private exitCode: number | null = null;
+  private readonly createdAt = Date.now();
+  private readonly logDir: string;
+  private reportStarted!: (started: boolean) => void;
+  /** true once every app container has started; false if the pod ended first. */
+  readonly started = new Promise<boolean>((resolve) => (this.reportStarted = resolve));
   private killNow!: () => void;
   private readonly killed = new Promise<void>((resolve) => (this.killNow = resolve));
 
@@ -125,13 +146,14 @@ export class PodSupervisor {
     private readonly plan: PodPlan,
     private readonly options: SuperviseOptions,
   ) {
-    this.id = plan.uid.replaceAll('-', '').slice(0, 12);
+    this.id = podId(plan.uid);
     this.init = plan.initContainers.map((c) => newSlot(c.sidecar ? 'sidecar' : 'init', c, options.backoffSeconds));
     this.apps = plan.containers.map((c) => newSlot('app', c, options.backoffSeconds));
+    this.logDir = join(logsRoot(options.stateRoot), `${plan.namespace}_${plan.name}_${plan.uid}`);
   }
 
   async run(): Promise<PodResult> {
-    const startedAt = Date.now();
+    const startedAt = this.createdAt;
     if (this.plan.activeDeadlineSeconds !== null) {
       this.cancelDeadline = longTimeout(() => {
         this.deadlineExceeded = true;
@@ -141,6 +163,7 @@ export class PodSupervisor {
     }
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
+      this.saveState();
       this.volumes = prepareVolumes(this.plan.volumes, this.dir);
       this.cgroups = this.options.cgroups?.(this.id, podResources(
         this.plan.containers.map((c) => c.resources),
@@ -165,10 +188,15 @@ export class PodSupervisor {
     }
     await this.finished;
     await this.teardown();
-    if (this.failure) throw this.failure;
     const exitCode = this.stopSignal
       ? 128 + SIGNALS[this.stopSignal]
       : this.deadlineExceeded ? DEADLINE_EXIT_CODE : (this.firstFailedCode ?? 0);
+    this.phase = exitCode === 0 && !this.failure ? 'Succeeded' : 'Failed';
+    this.finishedAt = Date.now();
+    this.exitCode = this.failure ? this.failure.exitCode : exitCode;
+    if (this.options.detached && this.dir) this.saveState();
+    else removeLogs(this.options.stateRoot, this.logDir);
+    if (this.failure) throw this.failure;
     return {
       id: this.id,
       name: this.plan.name,
@@ -184,17 +212,19 @@ export class PodSupervisor {
     };
   }
 
-  /** SIGINT/SIGTERM: stop every container within the grace period. A second call kills at once. */
-  stop(signal: StopSignal): void {
+  /** SIGINT/SIGTERM (or `minipod stop`): stop every container within the grace period. A second call kills at once. */
+  stop(signal: StopSignal, graceSeconds?: number): void {
     if (this.ending) {
       this.killNow();
       return;
     }
+    if (graceSeconds !== undefined) this.graceOverride = graceSeconds;
     this.stopSignal = signal;
     this.end();
   }
 
   private end(): void {
+    this.reportStarted(false);
     this.ending = true;
     this.cancelDeadline();
     this.finish();
@@ -221,7 +251,9 @@ export class PodSupervisor {
       this.nextInit++;
     }
     for (const slot of this.apps) this.start(slot);
+    this.phase = 'Running';
     this.saveState();
+    this.reportStarted(true);
   }
 
   private start(slot: Slot): void {
@@ -241,10 +273,19 @@ export class PodSupervisor {
     slot.status.state = 'running';
     slot.status.startedAt = slot.startedAt;
     const { events } = this.options;
+    // One CRI log file per run, as the kubelet keeps them: <container>/<restart>.log.
+    const log = new CriLogWriter(join(this.logDir, plan.name, `${slot.status.restarts}.log`));
+    const run: Promise<void>[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = process.child[stream];
-      if (source) slot.output.push(forEachLine(source, (text) => events.line(plan.name, stream, text)));
+      if (source) {
+        run.push(forEachLine(source, (text) => {
+          log.write(stream, text);
+          events.line(plan.name, stream, text);
+        }));
+      }
     }
+    slot.output.push(Promise.all(run).then(() => log.close()));
     slot.exited = process.child.exited.then((status) => this.onExit(slot, process, exitCodeOf(status)));
   }
 
@@ -267,6 +308,7 @@ export class PodSupervisor {
     status.state = 'terminated';
     status.startedAt = null;
     if (startError) this.options.events.notice(`container "${status.name}": ${startError}`);
+    this.saveState();
     if (this.ending) return;
 
     if (this.wantsRestart(slot, exitCode)) return this.scheduleRestart(slot, exitCode);
@@ -321,7 +363,7 @@ export class PodSupervisor {
       if (slot.restartTimer) clearTimeout(slot.restartTimer);
       slot.restartTimer = null;
     }
-    const grace = this.startFailed ? 0 : (this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
+    const grace = this.startFailed ? 0 : (this.graceOverride ?? this.options.graceSeconds ?? this.plan.terminationGracePeriodSeconds);
     const deadline = Date.now() + grace * 1000;
     // What runs now, before the stop changes it; peaks and cpu time once all is over.
     if (this.options.stats) for (const slot of all) slot.status.usage = slot.cgroup?.stats() ?? null;
@@ -344,7 +386,9 @@ export class PodSupervisor {
       }
     }
     await this.cgroups?.destroy((pid) => this.signal(pid, SIGKILL));
-    this.dir?.remove();
+    // A detached pod's state stays for ps, logs and inspect, until rm.
+    if (this.options.detached) this.dir?.removeRuntime();
+    else this.dir?.remove();
   }
 
   /** SIGTERM, then SIGKILL for what still runs at `deadline` (or at a second stop signal). */
@@ -371,15 +415,31 @@ export class PodSupervisor {
   }
 
   private saveState(): void {
-    const containers = (slots: Slot[]) => slots.map((s) => ({ ...s.status, pid: s.process?.child.pid ?? null }));
-    this.dir?.writeState({
+    const containers = (slots: Slot[]): ContainerRecord[] => slots.map((s) => ({
+      ...s.status,
+      process: s.process ? processRef(s.process.child.pid) : null,
+      exec: { env: s.plan.env, user: s.plan.user, workingDir: s.plan.workingDir },
+      cgroupProcs: [...(s.cgroup?.procs ?? [])],
+    }));
+    const record: PodRecord = {
       id: this.id,
       uid: this.plan.uid,
       name: this.plan.name,
       namespace: this.plan.namespace,
-      pausePid: this.sandbox?.pid ?? null,
+      detached: this.options.detached,
+      supervisor: processRef(process.pid),
+      phase: this.phase,
+      reason: this.deadlineExceeded ? 'DeadlineExceeded' : this.failure ? 'Error' : null,
+      exitCode: this.exitCode,
+      createdAt: this.createdAt,
+      finishedAt: this.finishedAt,
+      manifest: this.options.manifest,
+      pause: this.sandbox ? processRef(this.sandbox.pid) : null,
+      cgroups: [...(this.cgroups?.dirs ?? [])],
+      logDir: this.logDir,
       initContainers: containers(this.init),
       containers: containers(this.apps),
-    });
+    };
+    this.dir?.writeState(record);
   }
 }

@@ -15,6 +15,7 @@ export function errnoName(errno: number): string {
   return NAMES[errno] || HIGHER[errno] || `errno ${errno}`;
 }
 
+export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
 export const EAGAIN = 11;

@@ -66,6 +66,7 @@ export class FakeLibc implements RawLibc {
   chmod = (path: string, mode: number) => this.call('chmod', [path, mode]);
   symlink = (target: string, path: string) => this.call('symlink', [target, path]);
   kill = (pid: number, sig: number) => this.call('kill', [pid, sig]);
+  setsid = () => this.call('setsid', []);
   prctl = (option: number, arg2: number) => this.call('prctl', [option, arg2]);
   socket = (domain: number, type: number, protocol: number) => this.call('socket', [domain, type, protocol], this.nextFd++);
   ioctl = (fd: number, request: number) => this.call('ioctl', [fd, request]);

@@ -38,6 +38,7 @@ export function koffiLibc(): RawLibc {
   const chmod = fn('int chmod(const char *path, uint32_t mode)');
   const symlink = fn('int symlink(const char *target, const char *path)');
   const kill = fn('int kill(int pid, int sig)');
+  const setsid = fn('int setsid()');
   const socket = fn('int socket(int domain, int type, int protocol)');
 
   return {
@@ -63,6 +64,7 @@ export function koffiLibc(): RawLibc {
     chmod: (path, mode) => chmod(path, mode),
     symlink: (target, path) => symlink(target, path),
     kill: (pid, sig) => kill(pid, sig),
+    setsid: () => setsid(),
     prctl: (option, arg2) => prctl(option, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0),
     socket: (domain, type, protocol) => socket(domain, type, protocol),
     ioctl: (fd, request, arg) => ioctl(fd, request, 'uint8_t *', arg),

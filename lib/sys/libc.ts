@@ -31,6 +31,7 @@ export interface RawLibc {
   chmod(path: string, mode: number): number;
   symlink(target: string, path: string): number;
   kill(pid: number, sig: number): number;
+  setsid(): number;
   prctl(option: number, arg2: number): number;
   socket(domain: number, type: number, protocol: number): number;
   ioctl(fd: number, request: number, arg: Uint8Array): number;
@@ -152,6 +153,11 @@ export class Libc {
 
   kill(pid: number, sig: number): void {
     this.check(this.raw.kill(pid, sig), 'kill', `${pid}, ${sig}`);
+  }
+
+  /** A new session: the process outlives the terminal it was started from. */
+  setsid(): void {
+    this.check(this.raw.setsid(), 'setsid', '');
   }
 
   prctl(option: number, arg2: number): number {

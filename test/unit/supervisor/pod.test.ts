@@ -36,7 +36,7 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
-    stateRoot, cgroups: more.cgroups ?? null, stats: true, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
+    stateRoot, detached: false, manifest: {}, cgroups: more.cgroups ?? null, stats: true, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
   });
   const kills = () => fake.libc.calls.filter(([n]) => n === 'kill').map(([, pid, sig]) => [pid, sig]);
   /** What was started, in order, by container name (the pause is the helper's -a /pause). */
@@ -53,7 +53,7 @@ test('all containers exit 0: Succeeded, exit 0, the pause is stopped, the pod di
   try {
     const result = t.supervisor.run();
     await tick();
-    assert.is(readdirSync(t.stateRoot).length, 1, 'a pod directory exists while the pod runs');
+    assert.equal(readdirSync(t.stateRoot).sort(), ['0123456789ab', 'logs'], 'the pod directory and its logs exist while the pod runs');
     t.spawner.exit(t.first, { code: 0, signal: null });
     t.spawner.exit(t.second, { code: 0, signal: null });
     const r = await result;
@@ -313,6 +313,7 @@ function fakeCgroups() {
   const factory: CgroupFactory = (podId, pod) => {
     log.push(`create ${podId} memory=${pod.memoryLimit}`);
     return {
+      dirs: ['/cg/pod'],
       pause: cgroup('_pause'),
       container: (name, resources) => {
         log.push(`container ${name} memory=${resources.memoryLimit}`);

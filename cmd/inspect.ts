@@ -1,0 +1,59 @@
+import { readlinkSync } from 'node:fs';
+import { MinipodError } from '../lib/errors.ts';
+import { isAlive } from '../lib/state/process-ref.ts';
+import type { ProcessRef } from '../lib/state/record.ts';
+import { findPod } from '../lib/state/store.ts';
+import { columns } from '../lib/status/table.ts';
+import type { Globals } from './globals.ts';
+import { shownPhase } from './ps.ts';
+import type { VerbArgs } from './verb.ts';
+
+export const summary = `Prints a pod's state as JSON: its manifest, status, the pause's and the
+containers' pids, cgroups, log files, and its namespaces: for the pause and
+each running container, the inode of each namespace, and whether it is the
+pause's (shared, the pod) or its own. --format table prints just that table:
+the pod model, made visible.`;
+export const usage = 'minipod [--root DIR] inspect [--format json|table] POD';
+export const options = { format: { type: 'string' } } as const;
+
+const KINDS = ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup', 'user'] as const;
+
+function namespaces(ref: ProcessRef | null): Record<string, string> | null {
+  if (!ref || !isAlive(ref)) return null;
+  try {
+    return Object.fromEntries(KINDS.map((kind) => [kind, readlinkSync(`/proc/${ref.pid}/ns/${kind}`).replace(/^\w+:\[(\d+)\]$/, '$1')]));
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {
+  const [ref, ...extra] = positionals;
+  if (!ref || extra.length) throw new MinipodError(`usage: ${usage}`);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'table') {
+    throw new MinipodError(`--format: Unsupported value: ${JSON.stringify(format)}: supported values: "json", "table"`);
+  }
+  const pod = findPod(globals.root, ref);
+  const pause = namespaces(pod.pause);
+  const rows = [
+    { name: 'POD (pause)', pid: pod.pause?.pid ?? null, ns: pause },
+    ...[...pod.initContainers, ...pod.containers].map((c) => ({ name: c.name, pid: c.process?.pid ?? null, ns: namespaces(c.process) })),
+  ].filter((row) => row.ns !== null);
+  const table = rows.map(({ name, pid, ns }) => ({
+    name,
+    pid,
+    namespaces: Object.fromEntries(KINDS.map((kind) => [kind, { inode: ns![kind]!, shared: name !== 'POD (pause)' && ns![kind] === pause?.[kind] }])),
+  }));
+  if (format === 'table') {
+    const cell = (n: { inode: string; shared: boolean }) => (n.shared ? `${n.inode} shared` : n.inode);
+    const lines = columns([
+      ['CONTAINER', 'PID', ...KINDS.map((k) => k.toUpperCase())],
+      ...table.map((t) => [t.name, String(t.pid), ...KINDS.map((k) => cell(t.namespaces[k]!))]),
+    ]);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  }
+  process.stdout.write(`${JSON.stringify({ ...pod, phase: shownPhase(pod), namespaces: table }, null, 2)}\n`);
+  return 0;
+}

@@ -1,0 +1,37 @@
+import { request } from '../lib/daemon/client.ts';
+import { MinipodError } from '../lib/errors.ts';
+import { isAlive } from '../lib/state/process-ref.ts';
+import { isFinished } from '../lib/state/record.ts';
+import { findPod, listPods } from '../lib/state/store.ts';
+import type { Globals } from './globals.ts';
+import type { VerbArgs } from './verb.ts';
+
+export const summary = `Stops a pod as its deletion in Kubernetes does: SIGTERM to its containers
+(sidecars last), its grace period (terminationGracePeriodSeconds, or --grace
+for a detached pod), then SIGKILL. Returns once it has stopped. A pod run in
+the foreground is stopped through its 'minipod run' (SIGTERM), with that
+run's grace period.`;
+export const usage = 'minipod [--root DIR] stop [--grace SECONDS] POD';
+export const options = { grace: { type: 'string' } } as const;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {
+  const [ref, ...extra] = positionals;
+  if (!ref || extra.length) throw new MinipodError(`usage: ${usage}`);
+  const graceSeconds = values.grace === undefined ? undefined : Number(values.grace);
+  if (graceSeconds !== undefined && (!Number.isFinite(graceSeconds) || graceSeconds < 0 || String(values.grace).trim() === '')) {
+    throw new MinipodError(`--grace: Invalid value: ${JSON.stringify(values.grace)}: must be a number of seconds >= 0`);
+  }
+  const pod = findPod(globals.root, ref);
+  if (isFinished(pod.phase)) return 0;
+  if (!isAlive(pod.supervisor)) throw new MinipodError(`pod "${pod.name}" has lost its supervisor (pid ${pod.supervisor.pid}): run minipod gc`);
+  if (pod.detached) {
+    await request(globals.root, { op: 'stop', id: pod.id, graceSeconds }, globals.self);
+    return 0;
+  }
+  process.kill(pod.supervisor.pid, 'SIGTERM');
+  // Its `minipod run` removes the pod when it is done.
+  while (listPods(globals.root).some((p) => p.id === pod.id) && isAlive(pod.supervisor)) await sleep(20);
+  return 0;
+}

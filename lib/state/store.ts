@@ -1,0 +1,48 @@
+// The pods under a state root, as their state files tell: what ps lists and
+// what every verb taking a POD argument looks up (by name, or by id or an
+// unambiguous prefix of it, as podman does).
+import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MinipodError } from '../errors.ts';
+import type { PodRecord } from './record.ts';
+
+/** The directory of the logs, kept apart from the pod's so that gc can leave them. */
+export const logsRoot = (root: string) => join(root, 'logs');
+
+/** A pod's log directory, and the logs root with it when it was the last. */
+export function removeLogs(root: string, logDir: string): void {
+  rmSync(logDir, { recursive: true, force: true });
+  try {
+    rmdirSync(logsRoot(root));
+  } catch {
+    // other pods' logs are there
+  }
+}
+
+const POD_ID = /^[0-9a-f]{12}$/;
+
+export function listPods(root: string): PodRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => POD_ID.test(n)).flatMap((id) => {
+    try {
+      return [JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')) as PodRecord];
+    } catch {
+      return []; // being made, or being removed
+    }
+  }).sort((a, b) => a.createdAt - b.createdAt);
+}
+
+export function findPod(root: string, ref: string): PodRecord {
+  const pods = listPods(root);
+  const byName = pods.filter((p) => p.name === ref);
+  if (byName.length === 1) return byName[0]!;
+  const byId = pods.filter((p) => p.id.startsWith(ref));
+  if (byId.length === 1 && ref.length >= 3) return byId[0]!;
+  if (byId.length > 1) throw new MinipodError(`pod id prefix "${ref}" is ambiguous: ${byId.map((p) => p.id).join(', ')}`);
+  throw new MinipodError(`no pod "${ref}" in ${root}`);
+}
