@@ -1,16 +1,16 @@
-import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import { applyRootfs } from '../rootfs/apply.ts';
 import { checkMountPoints } from '../rootfs/check.ts';
 import { planRootfs } from '../rootfs/plan.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
-import type { ContainerPlan, UserPlan } from '../spec/plan-types.ts';
+import type { ContainerPlan } from '../spec/plan-types.ts';
 import type { ContainerLayer } from '../state/pod-dir.ts';
-import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_NONBLOCK, O_RDONLY } from '../sys/constants.ts';
-import { EAGAIN, ENOENT } from '../sys/errno.ts';
+import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_RDONLY } from '../sys/constants.ts';
+import { ENOENT } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
+import { HelperChannels, userArgs } from './helper-channels.ts';
 
 export interface ContainerProcess {
   readonly child: Child;
@@ -41,11 +41,6 @@ function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
   return sharePid ? ['net', 'ipc', 'uts', 'pid', 'mnt'] : ['net', 'ipc', 'uts', 'mnt'];
 }
 
-/** minipod-init's options for the container's user: the switch happens in the child. */
-function userArgs({ uid, gid, groups }: UserPlan): string[] {
-  return ['-u', String(uid), '-g', String(gid), ...(groups.length ? ['-G', groups.join(',')] : [])];
-}
-
 export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRuntime, container: ContainerPlan): ContainerProcess {
   const { libc, spawner } = ctx.host;
   const ops = planRootfs({
@@ -59,15 +54,8 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
   });
 
   const joined: [NamespaceKind, number, string][] = [];
-  const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC | O_NONBLOCK);
-  let cgroups: ReturnType<typeof cgroupArgs> | null = null;
-  const closeAll = () => {
-    libc.close(statusRead);
-    libc.close(statusWrite);
-    cgroups?.close();
-  };
+  const channels = HelperChannels.open(ctx, pod.cgroupProcs);
   try {
-    cgroups = cgroupArgs(ctx, pod.cgroupProcs);
     for (const kind of joinedNamespaces(pod.sharePid)) {
       const path = `/proc/${sandbox.pid}/ns/${kind}`;
       joined.push([kind, openNamespace(ctx, path, sandbox.pid), path]);
@@ -77,27 +65,15 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
       libc.unshare(CLONE_NEWNS | (pod.sharePid || pod.hostPid ? 0 : CLONE_NEWPID));
       applyRootfs(libc, ops);
       const helper = [
-        '-d', '-p', '-s', ctx.fdPath(statusWrite), ...cgroups!.args, '-w', container.workingDir, ...userArgs(container.user),
+        '-d', '-p', ...channels.args, '-w', container.workingDir, ...userArgs(container.user),
         // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.
         ...(pod.hostPid ? ['-r'] : []), '--',
       ];
       return spawner.spawn({ path: ctx.initExec, args: [...helper, ...container.argv], env: container.env, output: 'pipe' });
     });
-    return {
-      child,
-      // The write end (and the cgroup files) stay open in the runtime until
-      // the child is gone: the helper opens them through /proc at a moment
-      // we do not know.
-      takeStartError() {
-        try {
-          return readAvailable(ctx, statusRead) || null;
-        } finally {
-          closeAll();
-        }
-      },
-    };
+    return { child, takeStartError: () => channels.takeStartError() };
   } catch (err) {
-    closeAll();
+    channels.close();
     throw err;
   } finally {
     for (const [, fd] of joined) libc.close(fd);
@@ -111,17 +87,6 @@ function openNamespace(ctx: RuntimeContext, path: string, pausePid: number): num
     if (err instanceof SyscallError && err.errno === ENOENT) {
       throw new MinipodError(`the pod sandbox (pause, pid ${pausePid}) is gone`, { cause: err });
     }
-    throw err;
-  }
-}
-
-function readAvailable(ctx: RuntimeContext, fd: number): string {
-  const buf = new Uint8Array(4096);
-  try {
-    const n = ctx.host.libc.read(fd, buf);
-    return new TextDecoder().decode(buf.subarray(0, n)).trim();
-  } catch (err) {
-    if (err instanceof SyscallError && err.errno === EAGAIN) return '';
     throw err;
   }
 }

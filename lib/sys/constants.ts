@@ -49,6 +49,13 @@ export const SIOCSIFFLAGS = 0x8914;
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
 
+// Pseudo-terminals: what posix_openpt, unlockpt and ptsname do, as ioctls.
+export const O_RDWR = 2;
+export const O_NOCTTY = 0o400;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTN = 0x80045430;
+export const TIOCSWINSZ = 0x5414;
+
 export const SIGKILL = 9;
 export const SIGTERM = 15;
 

@@ -61,6 +61,7 @@ export class FakeLibc implements RawLibc {
     return this.call('pipe2', [flags, fds[0], fds[1]]);
   };
   read = (fd: number) => this.call('read', [fd]);
+  write = (fd: number, _buf: Uint8Array, count: number) => this.call('write', [fd, count], count);
   mknod = (path: string, mode: number, dev: number) => this.call('mknod', [path, mode, dev]);
   mkdir = (path: string, mode: number) => this.call('mkdir', [path, mode]);
   chmod = (path: string, mode: number) => this.call('chmod', [path, mode]);

@@ -33,6 +33,7 @@ export function koffiLibc(): RawLibc {
   const close = fn('int close(int fd)');
   const pipe2 = fn('int pipe2(_Out_ int32_t *fds, int flags)');
   const read = fn('intptr_t read(int fd, _Out_ uint8_t *buf, size_t count)');
+  const write = fn('intptr_t write(int fd, const uint8_t *buf, size_t count)');
   const mknod = fn('int mknod(const char *path, uint32_t mode, uint64_t dev)');
   const mkdir = fn('int mkdir(const char *path, uint32_t mode)');
   const chmod = fn('int chmod(const char *path, uint32_t mode)');
@@ -59,6 +60,7 @@ export function koffiLibc(): RawLibc {
     close: (fd) => close(fd),
     pipe2: (fds, flags) => pipe2(fds, flags),
     read: (fd, buf, count) => read(fd, buf, count),
+    write: (fd, buf, count) => write(fd, buf, count),
     mknod: (path, mode, dev) => mknod(path, mode, dev),
     mkdir: (path, mode) => mkdir(path, mode),
     chmod: (path, mode) => chmod(path, mode),

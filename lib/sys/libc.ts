@@ -26,6 +26,7 @@ export interface RawLibc {
   close(fd: number): number;
   pipe2(fds: Int32Array, flags: number): number;
   read(fd: number, buf: Uint8Array, count: number): number;
+  write(fd: number, buf: Uint8Array, count: number): number;
   mknod(path: string, mode: number, dev: number): number;
   mkdir(path: string, mode: number): number;
   chmod(path: string, mode: number): number;
@@ -131,6 +132,10 @@ export class Libc {
 
   read(fd: number, buf: Uint8Array): number {
     return this.check(this.raw.read(fd, buf, buf.length), 'read', String(fd));
+  }
+
+  write(fd: number, buf: Uint8Array): number {
+    return this.check(this.raw.write(fd, buf, buf.length), 'write', String(fd));
   }
 
   mknod(path: string, mode: number, major: number, minor: number): void {

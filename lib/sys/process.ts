@@ -16,8 +16,10 @@ export interface SpawnRequest {
   path: string;
   args: string[];
   env: Record<string, string>;
-  /** 'pipe' gives the caller stdout and stderr; 'ignore' connects them to /dev/null. */
-  output: 'pipe' | 'ignore';
+  /** 'pipe' gives the caller stdout and stderr; 'ignore' connects them to /dev/null; 'inherit' passes the runtime's own. */
+  output: 'pipe' | 'ignore' | 'inherit';
+  /** The runtime's own stdin (exec -i); else /dev/null. */
+  stdin?: 'inherit';
 }
 
 export interface Child {

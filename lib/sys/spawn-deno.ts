@@ -2,11 +2,11 @@ import { MinipodError } from '../errors.ts';
 import { type Child, type Spawner, signalNumber } from './process.ts';
 
 export const denoSpawner: Spawner = {
-  spawn({ path, args, env, output }) {
-    const stdio = output === 'pipe' ? 'piped' : 'null';
+  spawn({ path, args, env, output, stdin }) {
+    const stdio = ({ pipe: 'piped', ignore: 'null', inherit: 'inherit' } as const)[output];
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(path, { args, env, clearEnv: true, stdin: 'null', stdout: stdio, stderr: stdio }).spawn();
+      child = new Deno.Command(path, { args, env, clearEnv: true, stdin: stdin ?? 'null', stdout: stdio, stderr: stdio }).spawn();
     } catch (err) {
       throw new MinipodError(`spawn ${path}: ${(err as Error).message}`, { cause: err });
     }

@@ -3,9 +3,9 @@ import { MinipodError } from '../errors.ts';
 import { type Child, type ExitStatus, type Spawner, signalNumber } from './process.ts';
 
 export const nodeSpawner: Spawner = {
-  spawn({ path, args, env, output }) {
-    // stdin is /dev/null (resolved in the child, so inside the container's root).
-    const child = spawn(path, args, { env, stdio: ['ignore', output, output] });
+  spawn({ path, args, env, output, stdin }) {
+    // Without stdin: /dev/null (resolved in the child, so inside the container's root).
+    const child = spawn(path, args, { env, stdio: [stdin ?? 'ignore', output, output] });
     if (child.pid === undefined) {
       // libuv reports exec failures asynchronously; the fork itself failed here.
       child.on('error', () => {});

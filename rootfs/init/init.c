@@ -16,6 +16,9 @@
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
  *   - chdir to the working directory (as the user, so its permissions apply)
  *     and exec the program, resolving it through the container's PATH.
+ * For `minipod exec`, -m enters the container's mount namespace (the
+ * runtime cannot: its thread must stay where it can exec this helper) and -T
+ * makes a pseudo-terminal the controlling terminal and standard streams.
  * With -r (a pod on the host's PID namespace), it stays as the app's parent
  * instead: a child subreaper that forwards signals to the app and, once the
  * app has exited, kills and reaps whatever the app left behind. In a PID
@@ -25,7 +28,7 @@
  * opened before pivot_root, so the file is never reachable from the container.
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
- *                     [-u UID -g GID [-G GID,GID...]] [-r] -- PROGRAM [ARG...]
+ *                     [-u UID -g GID [-G GID,GID...]] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -40,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -160,13 +165,13 @@ static void become_reaper(void) {
 
 int main(int argc, char **argv) {
   int deathsig = 0, newproc = 0, setuser = 0, reaper = 0;
-  const char *status = NULL, *workdir = NULL, *argv0 = NULL;
+  const char *status = NULL, *workdir = NULL, *argv0 = NULL, *mntns = NULL, *tty = NULL;
   uid_t uid = 0;
   gid_t gid = 0, groups[MAX_GROUPS];
   size_t ngroups = 0, ncgroups = 0;
   const char *cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:c:dprs:w:u:g:G:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dm:prs:T:w:u:g:G:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'c':
@@ -176,13 +181,15 @@ int main(int argc, char **argv) {
       break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
+    case 'm': mntns = optarg; break;
+    case 'T': tty = optarg; break;
     case 'r': reaper = 1; break;
     case 's': status = optarg; break;
     case 'w': workdir = optarg; break;
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-r] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -205,6 +212,28 @@ int main(int argc, char **argv) {
     int fd = open(cgroups[i], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1)
       fail(125, "join cgroup (%s): %s", cgroups[i], strerrorname_np(errno));
+    close(fd);
+  }
+
+  /* Both are opened through the runtime's /proc/<pid>/fd: before leaving
+     the host's mount namespace. */
+  if (tty) {
+    int fd = open(tty, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+      fail(125, "open terminal %s: %s", tty, strerrorname_np(errno));
+    if (setsid() < 0)
+      fail(125, "setsid: %s", strerrorname_np(errno));
+    if (ioctl(fd, TIOCSCTTY, 0) < 0)
+      fail(125, "ioctl(%s, TIOCSCTTY): %s", tty, strerrorname_np(errno));
+    for (int i = 0; i < 3; i++)
+      if (dup2(fd, i) < 0)
+        fail(125, "dup2 terminal: %s", strerrorname_np(errno));
+    close(fd);
+  }
+  if (mntns) {
+    int fd = open(mntns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
+      fail(125, "setns(%s, CLONE_NEWNS): %s", mntns, strerrorname_np(errno));
     close(fd);
   }
 

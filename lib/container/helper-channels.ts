@@ -1,0 +1,63 @@
+import { cgroupArgs } from '../cgroup/join.ts';
+import type { RuntimeContext } from '../context.ts';
+import type { UserPlan } from '../spec/plan-types.ts';
+import { O_CLOEXEC, O_NONBLOCK } from '../sys/constants.ts';
+import { EAGAIN } from '../sys/errno.ts';
+import { SyscallError } from '../sys/libc.ts';
+
+/**
+ * What the runtime hands the exec helper through /proc/<runtime>/fd: the
+ * status pipe its exec failures come back on (-s), and the cgroup.procs
+ * files it joins (-c). All stay open in the runtime until the child is gone:
+ * the helper opens them at a moment the runtime does not know.
+ */
+export class HelperChannels {
+  private constructor(
+    private readonly ctx: RuntimeContext,
+    private readonly statusRead: number,
+    private readonly statusWrite: number,
+    private readonly cgroups: { args: string[]; close(): void },
+  ) {}
+
+  static open(ctx: RuntimeContext, cgroupProcs: readonly string[]): HelperChannels {
+    const { libc } = ctx.host;
+    const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC | O_NONBLOCK);
+    try {
+      return new HelperChannels(ctx, statusRead, statusWrite, cgroupArgs(ctx, cgroupProcs));
+    } catch (err) {
+      libc.close(statusRead);
+      libc.close(statusWrite);
+      throw err;
+    }
+  }
+
+  get args(): string[] {
+    return ['-s', this.ctx.fdPath(this.statusWrite), ...this.cgroups.args];
+  }
+
+  /** After the child exited: the helper's failure message, or null if it reached exec. Closes everything. */
+  takeStartError(): string | null {
+    try {
+      const buf = new Uint8Array(4096);
+      const n = this.ctx.host.libc.read(this.statusRead, buf);
+      return new TextDecoder().decode(buf.subarray(0, n)).trim() || null;
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === EAGAIN) return null;
+      throw err;
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    const { libc } = this.ctx.host;
+    libc.close(this.statusRead);
+    libc.close(this.statusWrite);
+    this.cgroups.close();
+  }
+}
+
+/** minipod-init's options for the process's user: the switch happens in the child. */
+export function userArgs({ uid, gid, groups }: UserPlan): string[] {
+  return ['-u', String(uid), '-g', String(gid), ...(groups.length ? ['-G', groups.join(',')] : [])];
+}
