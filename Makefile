@@ -1,7 +1,8 @@
 # make        set everything up (idempotent): npm packages, the bundled CLI,
 #             the pause and exec-helper binaries, the default busybox image
 # make test   the whole suite, under Node and Deno (integration tests need root)
-# make bench  the start-up benchmark of issue #2, written to bench/results/
+# make bench  the start-up benchmark (issues #2, #4) and the detached-pod memory
+#             benchmark (issue #5), written to bench/results/
 
 CC ?= cc
 CFLAGS_STATIC := -static -Os -s -Wall -Wextra -Werror
@@ -41,6 +42,7 @@ test: all
 
 bench: all
 	sh bench/start.sh
+	sh bench/detached.sh
 
 check: all
 	npx tsc -p .
