@@ -27,7 +27,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   if (!container.process || !isAlive(container.process)) throw new MinipodError(`container "${name}" of pod "${pod.name}" is not running`);
   const host = await openHost();
   const ctx = openContext(host, globals.files);
-  const pty = values.tty ? Pty.open(host.libc) : null;
+  const pty = values.tty ? Pty.open(host.libc, container.process.pid) : null;
   try {
     const { child, takeStartError } = execInContainer(ctx, container, container.process.pid, {
       argv, stdin: values.stdin === true, tty: pty?.slave ?? null,

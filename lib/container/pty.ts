@@ -1,7 +1,14 @@
 // A pseudo-terminal for `exec -t`, through the libc alone (no native addon):
-// posix_openpt, unlockpt and ptsname are an open of /dev/ptmx and two ioctls.
+// posix_openpt, unlockpt and ptsname are an open of ptmx and two ioctls. It
+// is made in the container's own devpts instance, as runc does, so that the
+// command's terminal has a name there (`tty` prints /dev/pts/N); both ends
+// are opened with openat2 inside the container's root, where no symlink the
+// container made can lead elsewhere.
 import type { Libc } from '../sys/libc.ts';
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, TIOCGPTN, TIOCSPTLCK, TIOCSWINSZ } from '../sys/constants.ts';
+import {
+  O_CLOEXEC, O_DIRECTORY, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDWR, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, TIOCGPTN,
+  TIOCSPTLCK, TIOCSWINSZ,
+} from '../sys/constants.ts';
 import { EAGAIN, EIO } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
 
@@ -12,17 +19,24 @@ export class Pty {
     readonly slave: number,
   ) {}
 
-  static open(libc: Libc): Pty {
-    const master = libc.open('/dev/ptmx', O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  /** In the devpts of the container whose process is `pid`. */
+  static open(libc: Libc, pid: number): Pty {
+    const root = libc.open(`/proc/${pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const inRoot = (path: string, flags: number) =>
+      libc.openat2(root, path, { flags: flags | O_CLOEXEC, resolve: RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS }, `/proc/${pid}/root`);
     try {
-      libc.ioctl(master, TIOCSPTLCK, new Uint8Array(4), 'ptmx unlock');
-      const n = new Uint8Array(4);
-      libc.ioctl(master, TIOCGPTN, n, 'ptmx number');
-      const slave = libc.open(`/dev/pts/${new DataView(n.buffer).getUint32(0, true)}`, O_RDWR | O_NOCTTY | O_CLOEXEC);
-      return new Pty(libc, master, slave);
-    } catch (err) {
-      libc.close(master);
-      throw err;
+      const master = inRoot('dev/pts/ptmx', O_RDWR | O_NOCTTY | O_NONBLOCK);
+      try {
+        libc.ioctl(master, TIOCSPTLCK, new Uint8Array(4), 'ptmx unlock');
+        const n = new Uint8Array(4);
+        libc.ioctl(master, TIOCGPTN, n, 'ptmx number');
+        return new Pty(libc, master, inRoot(`dev/pts/${new DataView(n.buffer).getUint32(0, true)}`, O_RDWR | O_NOCTTY));
+      } catch (err) {
+        libc.close(master);
+        throw err;
+      }
+    } finally {
+      libc.close(root);
     }
   }
 

@@ -9,6 +9,7 @@ import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import type { PodPlan } from '../spec/plan-types.ts';
 import { withLock } from '../state/lock.ts';
+import { removeLogs } from '../state/store.ts';
 import { launchPod } from '../supervisor/launch.ts';
 import { podId, type PodSupervisor } from '../supervisor/pod.ts';
 import { answers } from './client.ts';
@@ -23,7 +24,7 @@ const IDLE_EXIT_MS = 10_000;
 
 export async function serve(ctx: RuntimeContext, root: string, plan: Planner): Promise<void> {
   const pods = new Map<string, { supervisor: PodSupervisor; done: Promise<unknown> }>();
-  const log = (line: string) => appendFileSync(`${root}/supervisor.log`, `${new Date().toISOString()} ${line}\n`);
+  const log = (line: string) => appendFileSync(`${root}/supervisor.log`, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
   const server = createServer((socket) => handle(socket));
   let idle: ReturnType<typeof setTimeout> | undefined;
   /** Requests being answered: a pod being started is not in `pods` yet. */
@@ -45,19 +46,30 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
       graceSeconds: req.graceSeconds,
       backoffSeconds: req.backoffSeconds,
       // What the foreground run prints as notices (restarts, start failures), kept with the pod's state.
-      events: { line: () => {}, notice: (message) => appendFileSync(`${root}/${podId(podPlan.uid)}/events.log`, `${new Date().toISOString()} ${message}\n`) },
+      events: {
+        line: () => {},
+        notice: (message) => appendFileSync(`${root}/${podId(podPlan.uid)}/events.log`, `${new Date().toISOString()} ${message}\n`, { mode: 0o600 }),
+      },
     });
-    const settled = done.then(() => {}, (err: Error) => log(`${podPlan.name}: ${err.message}`)).finally(() => {
+    /** A failure the CLI was told of is not logged again. */
+    let told = false;
+    const settled = done.then(() => {}, (err: Error) => told || log(`${podPlan.name}: ${err.message}`)).finally(() => {
       pods.delete(supervisor.id);
       exitWhenIdle(0);
     });
     pods.set(supervisor.id, { supervisor, done: settled });
-    if (await supervisor.started) return { ok: true, id: supervisor.id };
-    // It ended before all its app containers had started: say why, and leave nothing.
+    const started = await supervisor.started;
+    const cannotRun = started ? supervisor.cannotRun() : null;
+    if (started && !cannotRun) return { ok: true, id: supervisor.id };
+    // Not every app container got to run: say why, and leave nothing.
+    told = true;
+    if (cannotRun) supervisor.stop('SIGTERM', 0);
     const failure = await done.then(() => null, (err: MinipodError) => err);
     await settled;
     rmSync(`${root}/${supervisor.id}`, { recursive: true, force: true });
-    const message = failure?.message ?? `pod "${podPlan.name}" ended before all its containers had started`;
+    removeLogs(root, supervisor.logDir);
+    const why = cannotRun ?? failure?.message ?? supervisor.firstFailure() ?? 'it ended before all its containers had started';
+    const message = `pod "${podPlan.name}" did not start: ${why}`;
     return { ok: false, error: message, exitCode: failure?.exitCode ?? 125 };
   }
 

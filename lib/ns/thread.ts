@@ -20,10 +20,6 @@ export class ThreadNamespaces {
 
   /** Call once, before any switch. */
   static save(libc: Libc): ThreadNamespaces {
-    // setns into a mount namespace is refused while the thread shares its
-    // fs_struct (root, cwd) with the runtime's other threads; give this
-    // thread its own copy. The others keep theirs, unchanged.
-    libc.unshare(CLONE_FS);
     const fds = new Map<NamespaceKind, number>();
     try {
       for (const kind of SAVED) fds.set(kind, libc.open(`/proc/thread-self/ns/${kind}`, O_RDONLY | O_CLOEXEC));
@@ -40,6 +36,11 @@ export class ThreadNamespaces {
    * the saved ones afterwards, whatever `fn` did or threw.
    */
   run<T>(fn: () => T): T {
+    // setns into a mount namespace is refused while the thread shares its
+    // fs_struct (root, cwd) with other threads; give this thread its own
+    // copy, every time: a thread the runtime starts later (Deno does, in a
+    // long-lived process) shares the main thread's again.
+    this.libc.unshare(CLONE_FS);
     try {
       return fn();
     } finally {
@@ -54,7 +55,7 @@ export class ThreadNamespaces {
       this.libc.fchdir(this.cwd, 'the saved working directory');
     } catch (err) {
       // A runtime thread stuck in a pod's namespace must not go on.
-      throw new MinipodError('cannot return the runtime thread to its own namespaces', { cause: err });
+      throw new MinipodError(`cannot return the runtime thread to its own namespaces: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ProcessRef } from './record.ts';
 
-/** Field 22 of /proc/PID/stat, or null when the process is gone. */
+/** Field 22 of /proc/PID/stat, or null when the process is gone: exited (a zombie waiting to be reaped counts as gone) or never there. */
 function startTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? null : (fields[19] ?? null);
   } catch {
     return null;
   }

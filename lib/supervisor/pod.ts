@@ -1,3 +1,4 @@
+import { readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { podResources, type ContainerResources } from '../cgroup/limits.ts';
 import type { ContainerCgroup, PodCgroups } from '../cgroup/pod-cgroups.ts';
@@ -134,7 +135,7 @@ export class PodSupervisor {
   private finishedAt: number | null = null;
   private exitCode: number | null = null;
   private readonly createdAt = Date.now();
-  private readonly logDir: string;
+  readonly logDir: string;
   private reportStarted!: (started: boolean) => void;
   /** true once every app container has started; false if the pod ended first. */
   readonly started = new Promise<boolean>((resolve) => (this.reportStarted = resolve));
@@ -253,7 +254,43 @@ export class PodSupervisor {
     for (const slot of this.apps) this.start(slot);
     this.phase = 'Running';
     this.saveState();
-    this.reportStarted(true);
+    void Promise.all(this.apps.map((slot) => this.execed(slot))).then(() => this.reportStarted(true));
+  }
+
+  /**
+   * Once the container's process runs its app (the exec helper has exec'd:
+   * /proc/PID/exe is no longer the helper), as kubelet calls a container
+   * started; or once an exit (a command that could not be executed) has
+   * been handled.
+   */
+  private async execed(slot: Slot): Promise<void> {
+    const process = slot.process;
+    const helper = realpathSync(this.ctx.files.init);
+    while (process && slot.process === process) {
+      let exe: string;
+      try {
+        exe = readlinkSync(`/proc/${process.child.pid}/exe`);
+      } catch {
+        return slot.exited; // gone: its exit tells
+      }
+      if (exe !== helper) return;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  /** Why an app container could not run, if one could not: for run -d to report. */
+  cannotRun(): string | null {
+    const slot = this.apps.find((s) => s.status.last?.reason === 'ContainerCannotRun' && s.status.state !== 'running');
+    return slot ? `container "${slot.status.name}": ${slot.status.last!.message}` : null;
+  }
+
+  /** The first container that ended in failure, in words, for a pod that ended before it was started. */
+  firstFailure(): string | null {
+    const slot = [...this.init, ...this.apps].find((s) => s.status.last && s.status.last.exitCode !== 0);
+    if (!slot) return null;
+    const { last } = slot.status;
+    const what = slot.role === 'app' ? 'container' : 'init container';
+    return `${what} "${slot.status.name}" ${last!.message ?? `exited with ${last!.exitCode} (${last!.reason})`}`;
   }
 
   private start(slot: Slot): void {

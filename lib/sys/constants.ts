@@ -36,6 +36,7 @@ export const AT_FDCWD = -100;
 
 // openat2(2) resolve flags.
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_BENEATH = 0x08;
 export const RESOLVE_IN_ROOT = 0x10;
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startContainer } from '../../../lib/container/start.ts';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
+import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
 import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
 import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
@@ -15,6 +15,9 @@ const layer = { upper: '/l/upper', work: '/l/work', merged: '/l/rootfs' };
 const pod = (more: { sharePid?: boolean; hostPid?: boolean } = {}) =>
   ({ sharePid: false, hostPid: false, shm: '/s', volumes: new Map(), layer, cgroupProcs: [] as string[], ...more });
 
+/** The container's own unshare, after the thread's CLONE_FS one. */
+const podUnshare = (calls: unknown[][]) => calls.findIndex(([n, flags]) => n === 'unshare' && flags !== CLONE_FS);
+
 const setnsTargets = (calls: unknown[][]) => calls.filter(([n]) => n === 'setns').map(([, , nstype]) => nstype);
 
 test('joins net, ipc, uts and the pod mount namespace, then gets its own mount and PID namespaces', () => {
@@ -25,7 +28,7 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
     const opened = libc.calls.filter(([n]) => n === 'open').map(([, p]) => p);
     // the namespaces, then the root to make the working directory in
     assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/proc/777/ns/mnt', '/l/rootfs']);
-    const unshareAt = libc.names().indexOf('unshare');
+    const unshareAt = podUnshare(libc.calls);
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS]);
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS | CLONE_NEWPID]);
     assert.ok(libc.names().indexOf('pivot_root') > unshareAt);
@@ -45,7 +48,7 @@ test('with shareProcessNamespace it joins the pause PID namespace instead of cre
   const { rootfs, remove } = tempRootfs();
   try {
     startContainer(ctx, sandbox, pod({ sharePid: true }), plan(rootfs));
-    const unshareAt = libc.names().indexOf('unshare');
+    const unshareAt = podUnshare(libc.calls);
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWNS]);
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS]);
   } finally {
@@ -58,7 +61,7 @@ test('with hostPID it stays in the host PID namespace: a new mount namespace onl
   const { rootfs, remove } = tempRootfs();
   try {
     startContainer(ctx, sandbox, pod({ hostPid: true }), plan(rootfs));
-    assert.equal(libc.calls.find(([n]) => n === 'unshare'), ['unshare', CLONE_NEWNS]);
+    assert.equal(libc.calls[podUnshare(libc.calls)], ['unshare', CLONE_NEWNS]);
   } finally {
     remove();
   }

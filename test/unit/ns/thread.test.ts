@@ -8,25 +8,27 @@ import { Libc } from '../../../lib/sys/libc.ts';
 
 const EPERM = 1;
 
-test('save gives the thread its own fs_struct, then opens its namespaces and cwd', () => {
+test('save opens the thread namespaces and cwd', () => {
   const fake = new FakeLibc();
   ThreadNamespaces.save(new Libc(fake));
-  assert.equal(fake.calls[0], ['unshare', CLONE_FS]);
-  const opened = fake.calls.slice(1).map(([, path]) => path);
+  const opened = fake.calls.map(([, path]) => path);
   assert.equal(opened, [
     '/proc/thread-self/ns/mnt', '/proc/thread-self/ns/net', '/proc/thread-self/ns/ipc',
     '/proc/thread-self/ns/uts', '/proc/thread-self/ns/pid', '.',
   ]);
 });
 
-test('run returns to every saved namespace, mount first, then the cwd', () => {
+test('run first gives the thread its own fs_struct (each time: threads started later share it again), then returns to every saved namespace, mount first, then the cwd', () => {
   const fake = new FakeLibc();
   const threads = ThreadNamespaces.save(new Libc(fake));
   fake.calls.length = 0;
   assert.is(threads.run(() => 42), 42);
-  assert.equal(fake.calls.map(([name, , nstype]) => (name === 'setns' ? nstype : name)), [
+  assert.equal(fake.calls[0], ['unshare', CLONE_FS]);
+  assert.equal(fake.calls.slice(1).map(([name, , nstype]) => (name === 'setns' ? nstype : name)), [
     CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, 'fchdir',
   ]);
+  threads.run(() => 0);
+  assert.is(fake.calls.filter(([name]) => name === 'unshare').length, 2);
 });
 
 test('run restores even when the work throws, and rethrows the work error', () => {
@@ -46,7 +48,7 @@ test('a failed return is fatal and says so', () => {
     assert.unreachable();
   } catch (err) {
     assert.instance(err, MinipodError);
-    assert.is((err as Error).message, 'cannot return the runtime thread to its own namespaces');
+    assert.is((err as Error).message, 'cannot return the runtime thread to its own namespaces: setns(/proc/thread-self/ns/mnt, CLONE_NEWNS): EPERM');
     assert.match(String((err as Error).cause), 'setns(/proc/thread-self/ns/mnt, CLONE_NEWNS): EPERM');
   }
 });

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sandboxNamespaces, startSandbox } from '../../../lib/sandbox/sandbox.ts';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_PRIVATE, MS_REC, SIOCSIFFLAGS } from '../../../lib/sys/constants.ts';
+import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_PRIVATE, MS_REC, SIOCSIFFLAGS } from '../../../lib/sys/constants.ts';
 import { fakeContext } from '../../helpers/fake-context.ts';
 
 const host = { network: false, ipc: false, pid: false };
@@ -10,15 +10,17 @@ const spec = { hostname: 'web-0', shmDir: '/run/minipod/p1/shm', host, memoryVol
 test('creates every pod namespace in one unshare, on the runtime thread, then returns', () => {
   const { ctx, libc, spawner } = fakeContext();
   const sandbox = startSandbox(ctx, spec);
-  assert.equal(libc.calls[0], ['unshare', CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID]);
-  assert.equal(libc.calls[1], ['mount', null, '/', null, MS_REC | MS_PRIVATE, null]);
-  assert.equal(libc.calls[2], ['mount', 'shm', '/run/minipod/p1/shm', 'tmpfs', 0xe, 'mode=1777,size=65536k']);
-  assert.equal(libc.calls[3], ['sethostname', 'web-0']);
+  // The thread's own fs_struct first (see ThreadNamespaces.run).
+  assert.equal(libc.calls[0], ['unshare', CLONE_FS]);
+  assert.equal(libc.calls[1], ['unshare', CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID]);
+  assert.equal(libc.calls[2], ['mount', null, '/', null, MS_REC | MS_PRIVATE, null]);
+  assert.equal(libc.calls[3], ['mount', 'shm', '/run/minipod/p1/shm', 'tmpfs', 0xe, 'mode=1777,size=65536k']);
+  assert.equal(libc.calls[4], ['sethostname', 'web-0']);
   // lo up: a socket in the new netns, read flags, set flags, close
-  assert.equal(libc.names().slice(4, 8), ['socket', 'ioctl', 'ioctl', 'close']);
-  assert.is(libc.calls[6]![2], SIOCSIFFLAGS);
+  assert.equal(libc.names().slice(5, 9), ['socket', 'ioctl', 'ioctl', 'close']);
+  assert.is(libc.calls[7]![2], SIOCSIFFLAGS);
   // then back to the host's namespaces: five setns and the cwd
-  assert.equal(libc.names().slice(8), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
+  assert.equal(libc.names().slice(9), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
   assert.is(sandbox.pid, 1000);
   assert.equal(spawner.requests[0], { path: ctx.initExec, args: ['-a', '/pause', '-d', '--', '/bin/sh'], env: {}, output: 'ignore' });
 });
@@ -37,7 +39,7 @@ test("hostNetwork, hostIPC, hostPID each keep the host's namespace; hostNetwork 
   assert.is(sandboxNamespaces({ ...host, pid: true }), CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   const { ctx, libc } = fakeContext();
   startSandbox(ctx, { ...spec, host: { network: true, ipc: true, pid: true } });
-  assert.equal(libc.calls[0], ['unshare', CLONE_NEWNS]);
+  assert.equal(libc.calls[1], ['unshare', CLONE_NEWNS]);
   assert.not.ok(libc.names().includes('sethostname'));
   assert.not.ok(libc.names().includes('socket'), 'the host loopback is left alone');
   assert.not.ok(libc.calls.some(([n, , , fstype]) => n === 'mount' && fstype === 'tmpfs'), "hostIPC: the host's /dev/shm, no tmpfs of the pod's");
