@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { detectCgroups, type Controller } from '../../lib/cgroup/detect.ts';
 import { minipodCgroupRoots } from '../helpers/baseline.ts';
-import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
+import { hostDir, linesOf, podIds, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
 
 const { test, run } = kernelSuite('cgroups: limits, pids limit, OOMKilled, --stats, --cgroup-manager, --cgroup-parent');
@@ -106,8 +106,8 @@ function signals(scratch: Scratch) {
 }
 
 /** The one pod of the state root: its id and its state.json. */
-function podState(scratch: Scratch): { id: string; pausePid: number; containers: { name: string; pid: number | null }[] } {
-  const ids = readdirSync(scratch.root);
+function podState(scratch: Scratch): { id: string; pause: { pid: number }; containers: { name: string; process: { pid: number } | null }[] } {
+  const ids = podIds(scratch.root);
   assert.is(ids.length, 1, `one pod in the state root: ${ids}`);
   const state = JSON.parse(readFileSync(join(scratch.root, ids[0]!, 'state.json'), 'utf8'));
   assert.is(state.id, ids[0]);
@@ -131,8 +131,15 @@ async function whileRunning<T, R extends { exitCode?: number | undefined; all?: 
     await Promise.race([ready(), running.then((r) => {
       throw new Error(`minipod ended before the pod was ready (exit ${r.exitCode}):\n${r.all}`);
     })]);
-    // minipod writes it once it has started every container, which may be after the first is ready.
-    await waitFor(() => (readdirSync(scratch.root).some((id) => existsSync(join(scratch.root, id, 'state.json'))) ? true : undefined), 'state.json');
+    // The state says Running once every container has started, which may be after the first is ready.
+    const isRunning = (id: string) => {
+      try {
+        return JSON.parse(readFileSync(join(scratch.root, id, 'state.json'), 'utf8')).phase === 'Running';
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => (podIds(scratch.root).some(isRunning) ? true : undefined), 'the state to say Running');
     seen = await look();
   } catch (err) {
     finish();
@@ -252,7 +259,7 @@ test('a real fork bomb, bomb() { bomb | bomb & }, fills the pod to 64 processes 
   const running = scratch.minipod(['run', '--pids-limit', '64', '--grace', '0.3', file]);
   let pod = '';
   const { seen, r } = await whileRunning(scratch, running, () => waitFor(() => {
-    const [id] = existsSync(scratch.root) ? readdirSync(scratch.root) : [];
+    const [id] = podIds(scratch.root);
     pod = id ? cgroupDir('pids', id) : '';
     return pod && existsSync(pod) && read(`${pod}/pids.current`) === '64' ? true : undefined;
   }, 'the bomb to reach the limit'), () => {
@@ -379,7 +386,7 @@ test("every process of the pod is in its container's cgroups, the pause in _paus
   ], {}, [sig.volume]));
   const { seen, r } = await whileRunning(scratch, scratch.minipod(['run', file]), () => sig.ready('one', 'two'), () => {
     const state = podState(scratch);
-    const pidOf = (name: string) => state.containers.find((c) => c.name === name)!.pid!;
+    const pidOf = (name: string) => state.containers.find((c) => c.name === name)!.process!.pid;
     /** The container's main process and its `sleep` child. */
     const processes = (name: string, sleep: string) => {
       const main = pidOf(name);
@@ -388,7 +395,7 @@ test("every process of the pod is in its container's cgroups, the pause in _paus
       assert.ok(child, `the sleep ${sleep} of ${name} among its children ${children}`);
       return [cgroupsOf(main), cgroupsOf(child!)];
     };
-    return { id: state.id, pause: cgroupsOf(state.pausePid), one: processes('one', '31.4'), two: processes('two', '31.5') };
+    return { id: state.id, pause: cgroupsOf(state.pause.pid), one: processes('one', '31.4'), two: processes('two', '31.5') };
   }, sig.done);
   assert.is(r.exitCode, 0, r.all);
   const expect = (sub: string) => Object.fromEntries(CONTROLLERS.map((c) => [c, cgroupPath(c, seen.id, sub)]));
@@ -455,7 +462,7 @@ test('--cgroup-manager disabled: no cgroup is made, the pod stays in minipod\'s 
     const state = podState(scratch);
     return {
       created: [...absent.filter((root) => existsSync(root)), ...roots.map((root) => join(root, state.id)).filter((dir) => existsSync(dir))],
-      cgroups: cgroupsOf(state.containers[0]!.pid!),
+      cgroups: cgroupsOf(state.containers[0]!.process!.pid),
     };
   }, sig.done);
   assert.is(r.exitCode, 0, r.all);
@@ -498,7 +505,7 @@ test('--cgroup-parent: the pod under that path in every hierarchy, and all minip
       return {
         id: state.id,
         missing: dirs.filter((dir) => !existsSync(dir)),
-        cgroups: cgroupsOf(state.containers[0]!.pid!),
+        cgroups: cgroupsOf(state.containers[0]!.process!.pid),
         memory: read(`${cgroupDir('memory', state.id, 'c', parent)}/memory.limit_in_bytes`),
         underDefault: minipodCgroupRoots().filter((root) => existsSync(join(root, state.id))),
       };
@@ -526,7 +533,7 @@ test('--cgroup-parent that exists already: the pod goes under it, and the parent
     const file = scratch.manifest('mine.json', cgPod('mine', [{ name: 'c', mounts: true, command: sh(sig.handshake('c')) }], {}, [sig.volume]));
     const { seen, r } = await whileRunning(scratch, scratch.minipod(['run', '--cgroup-parent', parent, file]), () => sig.ready('c'), () => {
       const state = podState(scratch);
-      return { id: state.id, cgroups: cgroupsOf(state.containers[0]!.pid!) };
+      return { id: state.id, cgroups: cgroupsOf(state.containers[0]!.process!.pid) };
     }, sig.done);
     assert.is(r.exitCode, 0, r.all);
     assert.equal(seen.cgroups, Object.fromEntries(CONTROLLERS.map((c) => [c, `${parent}/${seen.id}/c`])));
@@ -543,7 +550,7 @@ test('two pods at once: each in its own cgroups under the shared minipod directo
   ], {}, [sig.volume])));
   const both = Promise.all(files.map((file) => scratch.minipod(['run', file])));
   const { seen, r } = await whileRunning(scratch, both.then(() => ({ exitCode: 0 })), () => sig.ready('one', 'two'), () => {
-    const ids = readdirSync(scratch.root).sort();
+    const ids = podIds(scratch.root).sort();
     return Object.fromEntries(ids.map((id) => [read(`${cgroupDir('memory', id, 'c')}/memory.limit_in_bytes`), id]));
   }, sig.done);
   assert.is(r.exitCode, 0);

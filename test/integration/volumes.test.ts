@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
+import { hostDir, linesOf, podIds, type Scratch, waitFor } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('volumes: emptyDir, hostPath, readOnly, subPath, and the container layer');
 
@@ -57,7 +57,7 @@ test('an emptyDir is shared by init and app containers, mode 0777, under <root>/
   ], [{ name: 'init', mounts: [work], script: 'echo written-by-init > /work/from-init' }]));
   const running = scratch.minipod(['run', file]);
   await sig.ready();
-  const pods = readdirSync(scratch.root);
+  const pods = podIds(scratch.root);
   assert.is(pods.length, 1, `one pod directory in the state root: ${pods}`);
   const onHost = join(scratch.root, pods[0]!, 'volumes', 'work');
   try {
@@ -94,7 +94,7 @@ test('medium Memory: a tmpfs of sizeLimit in the pod only; writing past it fails
   await sig.ready();
   let hostView: { mounts: string[]; files: string[] };
   try {
-    const [pod] = readdirSync(scratch.root);
+    const [pod] = podIds(scratch.root);
     hostView = {
       mounts: hostMountinfo().split('\n').filter((l) => l.includes(scratch.root)),
       files: readdirSync(join(scratch.root, pod!, 'volumes', 'm')),
