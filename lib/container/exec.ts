@@ -7,7 +7,7 @@ import { MinipodError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_RDONLY } from '../sys/constants.ts';
 import type { Child } from '../sys/process.ts';
-import { HelperChannels, userArgs } from './helper-channels.ts';
+import { HelperChannels, privilegeArgs, userArgs } from './helper-channels.ts';
 
 const JOINED: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup'];
 
@@ -38,7 +38,7 @@ export function execInContainer(ctx: RuntimeContext, container: ContainerRecord,
       for (const [kind, fd, path] of fds) if (kind !== 'mnt') libc.setns(fd, NAMESPACE_FLAGS[kind], path);
       const helper = [
         '-d', ...channels.args, '-m', ctx.fdPath(mnt), ...(opts.tty === null ? [] : ['-T', ctx.fdPath(opts.tty)]),
-        '-w', workingDir, ...userArgs(user), '--',
+        '-w', workingDir, ...userArgs(user), ...privilegeArgs(container.exec), '--',
       ];
       return spawner.spawn({
         path: ctx.initExec, args: [...helper, ...opts.argv], env,

@@ -57,6 +57,11 @@ export class HelperChannels {
   }
 }
 
+/** minipod-init's options for what the process may do: capabilities and no_new_privs (an exec'd command gets its container's). */
+export function privilegeArgs(security: { capabilities: string; noNewPrivs: boolean }): string[] {
+  return ['-C', security.capabilities, ...(security.noNewPrivs ? ['-n'] : [])];
+}
+
 /** minipod-init's options for the process's user: the switch happens in the child. */
 export function userArgs({ uid, gid, groups }: UserPlan): string[] {
   return ['-u', String(uid), '-g', String(gid), ...(groups.length ? ['-G', groups.join(',')] : [])];

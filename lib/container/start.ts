@@ -10,7 +10,8 @@ import { CLONE_NEWNS, CLONE_NEWPID, NAMESPACE_FLAGS, type NamespaceKind, O_CLOEX
 import { ENOENT } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
-import { HelperChannels, userArgs } from './helper-channels.ts';
+import { MASKED_PATHS, READONLY_PATHS } from '../security/paths.ts';
+import { HelperChannels, privilegeArgs, userArgs } from './helper-channels.ts';
 
 export interface ContainerProcess {
   readonly child: Child;
@@ -51,6 +52,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
     mounts: container.mounts.map((m) => ({ ...m, source: pod.volumes.get(m.volume)! })),
     workingDir: container.workingDir,
     readOnlyRootFilesystem: container.readOnlyRootFilesystem,
+    privileged: container.security.privileged,
   });
 
   const joined: [NamespaceKind, number, string][] = [];
@@ -66,6 +68,9 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
       applyRootfs(libc, ops);
       const helper = [
         '-d', '-p', ...channels.args, '-w', container.workingDir, ...userArgs(container.user),
+        ...privilegeArgs({ capabilities: container.security.capabilities.toString(16), noNewPrivs: container.security.noNewPrivs }),
+        // What the kernel exposes of the host under /proc and /sys, hidden unless privileged.
+        ...(container.security.privileged ? [] : [...MASKED_PATHS.flatMap((p) => ['-k', p]), ...READONLY_PATHS.flatMap((p) => ['-o', p])]),
         // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.
         ...(pod.hostPid ? ['-r'] : []), '--',
       ];

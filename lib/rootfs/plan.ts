@@ -52,6 +52,8 @@ export interface RootfsPlanInput {
   mounts: readonly (MountPlan & { source: string })[];
   workingDir: string;
   readOnlyRootFilesystem: boolean;
+  /** /sys writable, as Docker and Kubernetes give a privileged container. */
+  privileged: boolean;
 }
 
 // overlayfs splits its options at ',' and its layers at ':', both escaped with
@@ -90,7 +92,7 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
     { op: 'mount', source: podShm, target: dev('shm'), fstype: null, flags: MS_BIND },
     { op: 'mkdir', path: dev('mqueue'), mode: 0o755 },
     { op: 'mount', source: 'mqueue', target: dev('mqueue'), fstype: 'mqueue', flags: noexec },
-    { op: 'mount', source: 'sysfs', target: at('sys'), fstype: 'sysfs', flags: noexec | MS_RDONLY },
+    { op: 'mount', source: 'sysfs', target: at('sys'), fstype: 'sysfs', flags: noexec | (input.privileged ? 0 : MS_RDONLY) },
     ...mounts.map((m): RootfsOp => ({
       op: 'bindVolume', root: rootfs, source: m.source, subPath: m.subPath, target: m.target, readOnly: m.readOnly,
     })),

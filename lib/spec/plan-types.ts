@@ -14,6 +14,15 @@ export interface UserPlan {
   groups: number[];
 }
 
+export interface SecurityPlan {
+  /** The capability set (bit N = capability N), bounding, permitted and effective for root. */
+  capabilities: bigint;
+  /** no_new_privs: set unless allowPrivilegeEscalation or privileged. */
+  noNewPrivs: boolean;
+  /** All capabilities, nothing of /proc or /sys masked, /sys writable. */
+  privileged: boolean;
+}
+
 export interface MountPlan {
   volume: string;
   /** Absolute path inside the container. */
@@ -43,6 +52,8 @@ export interface ContainerPlan {
   user: UserPlan;
   readOnlyRootFilesystem: boolean;
   mounts: MountPlan[];
+  /** What the process may do beyond its user's rights. */
+  security: SecurityPlan;
   /** resources.limits and requests, as the cgroups need them. */
   resources: ContainerResources;
   /** An init container with restartPolicy Always: runs beside the app containers. */

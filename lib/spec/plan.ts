@@ -2,11 +2,12 @@
 // to directories, argv, environment and users computed the way a Kubernetes
 // node (kubelet + containerd) computes them, defaults filled in.
 import { containerResources } from '../cgroup/limits.ts';
+import { capabilityMask } from '../security/capabilities.ts';
 import { MinipodError } from '../errors.ts';
 import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
 import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
 import type { ContainerSpec, FieldPath, PodManifest, QuantityValue, VolumeSpec } from './manifest.ts';
-import type { ContainerPlan, MountPlan, PodPlan, VolumePlan } from './plan-types.ts';
+import type { ContainerPlan, MountPlan, PodPlan, SecurityPlan, VolumePlan } from './plan-types.ts';
 import { parseQuantity } from './quantity.ts';
 
 /** containerd's default when neither the image nor the pod sets PATH. */
@@ -130,7 +131,21 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
       readOnly: m.readOnly ?? false,
     })),
     resources: containerResources(c.resources),
+    security: containerSecurity(c),
     sidecar: c.restartPolicy === 'Always',
+  };
+}
+
+// minipod's defaults are stricter than Kubernetes' on one point: no_new_privs
+// unless the manifest asks for privilege escalation (Kubernetes allows it by
+// default); see the README's Security section.
+function containerSecurity(c: ContainerSpec): SecurityPlan {
+  const sc = c.securityContext ?? {};
+  const privileged = sc.privileged ?? false;
+  return {
+    capabilities: capabilityMask({ add: sc.capabilities?.add, drop: sc.capabilities?.drop, privileged }),
+    noNewPrivs: !privileged && sc.allowPrivilegeEscalation !== true,
+    privileged,
   };
 }
 

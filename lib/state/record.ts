@@ -13,8 +13,8 @@ export interface ProcessRef {
 export interface ContainerRecord extends ContainerStatus {
   /** The current run's process, while it runs. */
   process: ProcessRef | null;
-  /** What `exec` runs a command with. */
-  exec: { env: Record<string, string>; user: UserPlan; workingDir: string };
+  /** What `exec` runs a command with; capabilities as a hex mask. */
+  exec: { env: Record<string, string>; user: UserPlan; workingDir: string; capabilities: string; noNewPrivs: boolean };
   /** The container's cgroup.procs files (none without cgroups). */
   cgroupProcs: string[];
 }

@@ -455,7 +455,10 @@ export class PodSupervisor {
     const containers = (slots: Slot[]): ContainerRecord[] => slots.map((s) => ({
       ...s.status,
       process: s.process ? processRef(s.process.child.pid) : null,
-      exec: { env: s.plan.env, user: s.plan.user, workingDir: s.plan.workingDir },
+      exec: {
+        env: s.plan.env, user: s.plan.user, workingDir: s.plan.workingDir,
+        capabilities: s.plan.security.capabilities.toString(16), noNewPrivs: s.plan.security.noNewPrivs,
+      },
       cgroupProcs: [...(s.cgroup?.procs ?? [])],
     }));
     const record: PodRecord = {

@@ -11,8 +11,11 @@
  *     runtime killed with SIGKILL does not leave a pod behind;
  *   - replace the /proc the runtime bound in for this exec with a fresh procfs,
  *     which only a process inside the container's PID namespace can mount;
- *   - switch to the pod's user, group and supplementary groups: irreversible,
- *     so never on the runtime's own thread;
+ *   - hide and protect what the kernel exposes under /proc and /sys (-k masks
+ *     a path, -o makes it read-only), once the container's own /proc is there;
+ *   - switch to the pod's user, group and supplementary groups, and keep only
+ *     the capabilities it is given (-C): irreversible, so never on the
+ *     runtime's own thread; then no_new_privs (-n);
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
  *   - chdir to the working directory (as the user, so its permissions apply)
  *     and exec the program, resolving it through the container's PATH.
@@ -28,7 +31,8 @@
  * opened before pivot_root, so the file is never reachable from the container.
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
- *                     [-u UID -g GID [-G GID,GID...]] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]
+ *                     [-u UID -g GID [-G GID,GID...]] [-C CAPMASK] [-n] [-k PATH]... [-o PATH]...
+ *                     [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -43,11 +47,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +86,73 @@ static void fail(int code, const char *fmt, ...) {
 
 #define MAX_GROUPS 64
 #define MAX_CGROUPS 8
+#define MAX_PATHS 32
+
+/* An empty read-only tmpfs over a directory, the real /dev/null over a file
+   (checked to be the character device 1:3, not whatever an image put at
+   /dev/null). A path the kernel does not have is fine. */
+static void mask_path(const char *path) {
+  struct stat st, null;
+  if (stat(path, &st) < 0) {
+    if (errno == ENOENT)
+      return;
+    fail(125, "mask %s: stat: %s", path, strerrorname_np(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+      fail(125, "mask %s: mount tmpfs: %s", path, strerrorname_np(errno));
+    return;
+  }
+  if (stat("/dev/null", &null) < 0 || !S_ISCHR(null.st_mode) || major(null.st_rdev) != 1 || minor(null.st_rdev) != 3)
+    fail(125, "mask %s: /dev/null is not the null device", path);
+  if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+    fail(125, "mask %s: bind /dev/null: %s", path, strerrorname_np(errno));
+}
+
+static void readonly_path(const char *path) {
+  if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    if (errno == ENOENT)
+      return;
+    fail(125, "read-only %s: bind: %s", path, strerrorname_np(errno));
+  }
+  if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    fail(125, "read-only %s: remount: %s", path, strerrorname_np(errno));
+}
+
+/* Bounding set first (it needs CAP_SETPCAP, gone after setuid), the rest
+   once the user is switched: a non-root user has no effective or permitted
+   capabilities by then, root keeps exactly `mask`. */
+static void drop_bounding(unsigned long long mask) {
+  for (int cap = 0; cap <= 63; cap++) {
+    if (mask & (1ULL << cap))
+      continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      if (errno == EINVAL)
+        break; /* past the kernel's last capability */
+      fail(125, "prctl(PR_CAPBSET_DROP, %d): %s", cap, strerrorname_np(errno));
+    }
+  }
+}
+
+static void set_capabilities(unsigned long long mask) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {{0}};
+  /* What we hold ourselves bounds what we can give: a runtime without
+     CAP_SYS_RESOURCE (this sandbox's) cannot grant it to a privileged container. */
+  if (syscall(SYS_capget, &header, data) < 0)
+    fail(125, "capget: %s", strerrorname_np(errno));
+  unsigned long long held = data[0].permitted | (unsigned long long)data[1].permitted << 32;
+  if (getuid() != 0)
+    mask = 0;
+  mask &= held;
+  data[0].effective = data[0].permitted = (unsigned)mask;
+  data[1].effective = data[1].permitted = (unsigned)(mask >> 32);
+  data[0].inheritable = data[1].inheritable = 0;
+  if (syscall(SYS_capset, &header, data) < 0)
+    fail(125, "capset: %s", strerrorname_np(errno));
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    fail(125, "prctl(PR_CAP_AMBIENT_CLEAR_ALL): %s", strerrorname_np(errno));
+}
 
 static unsigned id_arg(const char *text, const char *what) {
   char *end;
@@ -164,14 +238,17 @@ static void become_reaper(void) {
 }
 
 int main(int argc, char **argv) {
-  int deathsig = 0, newproc = 0, setuser = 0, reaper = 0;
+  int deathsig = 0, newproc = 0, setuser = 0, reaper = 0, nnp = 0, setcaps = 0;
+  unsigned long long caps = 0;
+  const char *masked[MAX_PATHS], *readonly[MAX_PATHS];
+  size_t nmasked = 0, nreadonly = 0;
   const char *status = NULL, *workdir = NULL, *argv0 = NULL, *mntns = NULL, *tty = NULL;
   uid_t uid = 0;
   gid_t gid = 0, groups[MAX_GROUPS];
   size_t ngroups = 0, ncgroups = 0;
   const char *cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:c:dm:prs:T:w:u:g:G:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:T:w:u:g:G:C:k:o:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'c':
@@ -181,6 +258,17 @@ int main(int argc, char **argv) {
       break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
+    case 'n': nnp = 1; break;
+    case 'C': caps = strtoull(optarg, NULL, 16); setcaps = 1; break;
+    case 'k':
+    case 'o':
+      if ((opt == 'k' ? nmasked : nreadonly) == MAX_PATHS)
+        fail(125, "minipod-init: more than %d paths", MAX_PATHS);
+      if (opt == 'k')
+        masked[nmasked++] = optarg;
+      else
+        readonly[nreadonly++] = optarg;
+      break;
     case 'm': mntns = optarg; break;
     case 'T': tty = optarg; break;
     case 'r': reaper = 1; break;
@@ -189,7 +277,7 @@ int main(int argc, char **argv) {
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -249,9 +337,17 @@ int main(int argc, char **argv) {
      that Node and Deno already set. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
+  for (size_t i = 0; i < nmasked; i++)
+    mask_path(masked[i]);
+  for (size_t i = 0; i < nreadonly; i++)
+    readonly_path(readonly[i]);
+
   /* Before the switch of user: the reaper keeps the right to kill what the app leaves. */
   if (reaper)
     become_reaper();
+
+  if (setcaps)
+    drop_bounding(caps);
 
   if (setuser) {
     /* Groups first: after setuid there is no right left to change them. */
@@ -262,6 +358,11 @@ int main(int argc, char **argv) {
     if (setuid(uid) < 0)
       fail(125, "setuid(%u): %s", uid, strerrorname_np(errno));
   }
+
+  if (setcaps)
+    set_capabilities(caps);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    fail(125, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerrorname_np(errno));
 
   /* After the switch of user: a change of credentials clears the
      parent-death signal. */

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContext } from '../../lib/context.ts';
+import { capabilityMask } from '../../lib/security/capabilities.ts';
 import type { ContainerPlan } from '../../lib/spec/plan-types.ts';
 import { fakeHost } from '../../lib/sys/fake.ts';
 
@@ -27,6 +28,7 @@ export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPla
     name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
     user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false,
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
+    security: { capabilities: capabilityMask({}), noNewPrivs: true, privileged: false },
     ...fields,
   };
 }

@@ -1,5 +1,6 @@
 // Strict checks of every container, init containers included (locate lists
 // both). A container's resources have their own module, resources.ts.
+import { capabilityName } from '../../security/capabilities.ts';
 import { get, isStringArray } from '../json.ts';
 import { objectItems, type Pod } from './locate.ts';
 import { envVarNameErrors, qualifiedNameErrors } from './names.ts';
@@ -169,7 +170,21 @@ export function containerSecurityContextsAreValid({ containers }: Pod, r: Report
     const context = optionalObject(r, field, get(container, 'securityContext'));
     if (!context) continue;
     runAsIsValid(r, field, context);
-    optionalBoolean(r, `${field}.readOnlyRootFilesystem`, get(context, 'readOnlyRootFilesystem'));
+    for (const flag of ['readOnlyRootFilesystem', 'privileged', 'allowPrivilegeEscalation']) optionalBoolean(r, `${field}.${flag}`, get(context, flag));
+    const capabilities = optionalObject(r, `${field}.capabilities`, get(context, 'capabilities'));
+    for (const list of ['add', 'drop']) {
+      const at = `${field}.capabilities.${list}`;
+      const names = capabilities && get(capabilities, list);
+      if (names === undefined) continue;
+      if (!isStringArray(names)) {
+        r.invalid(at, names, 'must be an array of strings');
+        continue;
+      }
+      // Kubernetes takes any name; minipod can only set the ones the kernel has.
+      names.forEach((name, i) => {
+        if (name.toUpperCase() !== 'ALL' && !capabilityName(name)) r.invalid(`${at}[${i}]`, name, 'not a Linux capability (see capabilities(7); ALL for all)');
+      });
+    }
   }
 }
 

@@ -36,7 +36,7 @@ const VOLUME_MOUNT_FIELDS: FieldTable = {
 
 const CONTAINER_SECURITY_CONTEXT_FIELDS: FieldTable = {
   runAsUser: 'honoured', runAsGroup: 'honoured', runAsNonRoot: 'honoured', readOnlyRootFilesystem: 'honoured',
-  privileged: 'unsupported', capabilities: 'unsupported', allowPrivilegeEscalation: 'unsupported',
+  privileged: 'honoured', capabilities: { add: 'honoured', drop: 'honoured' }, allowPrivilegeEscalation: 'honoured',
   seccompProfile: 'unsupported', appArmorProfile: 'unsupported', seLinuxOptions: 'unsupported',
   procMount: 'unsupported', windowsOptions: 'unsupported',
 };

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { startContainer } from '../../../lib/container/start.ts';
 import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
 import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
+import { MASKED_PATHS, READONLY_PATHS } from '../../../lib/security/paths.ts';
 import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
 const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) } };
@@ -35,7 +36,12 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
     const [, , , statusWrite] = libc.calls.find(([n]) => n === 'pipe2')!;
     const req = spawner.requests[0]!;
     assert.is(req.path, ctx.initExec);
-    assert.equal(req.args, ['-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '-u', '0', '-g', '0', '-G', '0', '--', 'sh', '-c', 'echo hi']);
+    const masks = [...MASKED_PATHS.flatMap((p) => ['-k', p]), ...READONLY_PATHS.flatMap((p) => ['-o', p])];
+    assert.equal(req.args, [
+      '-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '-u', '0', '-g', '0', '-G', '0',
+      // Docker's 14 capabilities, no_new_privs, the masked and read-only paths
+      '-C', 'a80425fb', '-n', ...masks, '--', 'sh', '-c', 'echo hi',
+    ]);
     assert.equal(req.env, { PATH: '/bin' });
     assert.is(req.output, 'pipe');
   } finally {
@@ -73,7 +79,7 @@ test('the user switch is left to the exec helper: uid, gid and every supplementa
   try {
     startContainer(ctx, sandbox, pod(), containerPlan({ rootfs, user: { uid: 1000, gid: 3000, groups: [3000, 4000] } }));
     const args = spawner.requests[0]!.args;
-    assert.equal(args.slice(args.indexOf('-u'), args.indexOf('--')), ['-u', '1000', '-g', '3000', '-G', '3000,4000']);
+    assert.equal(args.slice(args.indexOf('-u'), args.indexOf('-u') + 6), ['-u', '1000', '-g', '3000', '-G', '3000,4000']);
   } finally {
     remove();
   }

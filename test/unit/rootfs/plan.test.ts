@@ -9,6 +9,7 @@ import { Libc } from '../../../lib/sys/libc.ts';
 const layer = { upper: '/pod/c.0/upper', work: '/pod/c.0/work', merged: '/pod/c.0/rootfs' };
 const input = {
   image: '/img/rootfs', layer, missing: [], podShm: '/run/minipod/p1/shm', mounts: [], workingDir: '/srv', readOnlyRootFilesystem: false,
+  privileged: false,
 };
 const ops = planRootfs(input);
 const mounts = ops.filter((o): o is Extract<RootfsOp, { op: 'mount' }> => o.op === 'mount');
@@ -70,9 +71,11 @@ test('volumes are bound parents first, then the working directory is made, then 
   assert.not.ok(ops.some((o) => o.op === 'readOnly'), 'writable unless asked');
 });
 
-test('/sys is read-only', () => {
+test('/sys is read-only, unless privileged', () => {
   const sys = mounts.find((m) => m.fstype === 'sysfs')!;
   assert.ok(sys.flags & MS_RDONLY);
+  const privileged = planRootfs({ ...input, privileged: true }).find((o) => o.op === 'mount' && o.fstype === 'sysfs');
+  assert.is(privileged?.op === 'mount' && privileged.flags & MS_RDONLY, 0);
 });
 
 test('apply: device nodes are created then chmod-ed past the umask; pivot detaches the old root', () => {

@@ -1,0 +1,86 @@
+// Issue #6, first part: what a container may do, seen from inside it:
+// capabilities (Docker's default 14, add/drop, ALL, privileged),
+// no_new_privs, and the masked and read-only paths of /proc and /sys.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import { capabilityMask } from '../../lib/security/capabilities.ts';
+import { MASKED_PATHS, READONLY_PATHS } from '../../lib/security/paths.ts';
+import { kernelSuite } from '../helpers/kernel-suite.ts';
+import { linesOf, type Scratch } from '../helpers/cli.ts';
+
+const { test, run } = kernelSuite('privileges: capabilities, no_new_privs, masked /proc and /sys');
+
+const STATUS = 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status | tr -d "\\t"';
+
+/** Runs one busybox container with `securityContext`, returns its output lines. */
+async function inside(scratch: Scratch, securityContext: Record<string, unknown>, script = STATUS): Promise<string[]> {
+  const file = scratch.manifest('p.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext }] },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 0, r.all);
+  return linesOf(r.stdout, 'c');
+}
+
+const hex = (mask: bigint) => mask.toString(16).padStart(16, '0');
+/** What this runtime holds: what a privileged container can get at most. */
+const held = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+
+function status(lines: string[]): Record<string, string> {
+  return Object.fromEntries(lines.filter((l) => l.includes(':')).map((l) => l.split(':') as [string, string]));
+}
+
+test("by default: Docker's 14 capabilities in the bounding, permitted and effective sets, none inheritable or ambient, no_new_privs", async ({ scratch }) => {
+  const s = status(await inside(scratch, {}));
+  const docker = hex(capabilityMask({}));
+  assert.is(docker, '00000000a80425fb', "Docker's well-known default set");
+  assert.equal(s, { CapInh: '0'.repeat(16), CapPrm: docker, CapEff: docker, CapBnd: docker, CapAmb: '0'.repeat(16), NoNewPrivs: '1' });
+});
+
+test('a non-root runAsUser ends with no permitted or effective capabilities; the bounding set stays the default', async ({ scratch }) => {
+  const s = status(await inside(scratch, { runAsUser: 1000 }));
+  assert.equal([s.CapPrm, s.CapEff, s.CapBnd], ['0'.repeat(16), '0'.repeat(16), hex(capabilityMask({}))]);
+});
+
+test('capabilities.add and drop (names with or without CAP_, any case); allowPrivilegeEscalation: true leaves no_new_privs off', async ({ scratch }) => {
+  const s = status(await inside(scratch, { capabilities: { add: ['NET_ADMIN'], drop: ['NET_RAW', 'cap_chown'] }, allowPrivilegeEscalation: true }));
+  assert.equal([s.CapEff, s.CapBnd, s.NoNewPrivs], [hex(capabilityMask({ add: ['NET_ADMIN'], drop: ['NET_RAW', 'CHOWN'] })), hex(capabilityMask({ add: ['NET_ADMIN'], drop: ['NET_RAW', 'CHOWN'] })), '0']);
+  assert.ok(capabilityMask({ add: ['NET_ADMIN'] }) & (1n << 12n), 'NET_ADMIN is bit 12');
+});
+
+test('drop ALL leaves nothing, even for root; add ALL gives every capability this runtime holds', async ({ scratch }) => {
+  assert.is(status(await inside(scratch, { capabilities: { drop: ['ALL'] } })).CapEff, '0'.repeat(16));
+  assert.is(status(await inside(scratch, { capabilities: { add: ['ALL'] } })).CapEff, hex(held));
+});
+
+test('privileged: every capability the runtime holds, no no_new_privs, nothing masked, /sys writable', async ({ scratch }) => {
+  const lines = await inside(scratch, { privileged: true }, `${STATUS}; mount | grep " /sys " | cut -d" " -f6; mount | grep -c " /proc/" || true`);
+  const s = status(lines);
+  assert.equal([s.CapEff, s.NoNewPrivs], [hex(held), '0']);
+  assert.match(lines.at(-2)!, /^\(rw,/, '/sys read-write');
+  assert.is(lines.at(-1), '0', 'no mount over anything under /proc');
+});
+
+test("the masked paths (those this kernel has) read as nothing; the read-only ones refuse writes", async ({ scratch }) => {
+  const present = MASKED_PATHS.filter((p) => existsSync(p));
+  assert.ok(present.length >= 3, `this kernel has some of them: ${present.join(', ')}`);
+  const reads = present.map((p) => (statSync(p).isDirectory() ? `echo "${p} $(ls -A ${p} | wc -l)"` : `echo "${p} $(wc -c < ${p})"`));
+  const writable = READONLY_PATHS.filter((p) => existsSync(p) && !statSync(p).isDirectory());
+  const writes = ['/proc/sys/kernel/domainname', ...writable].map((p) => `(echo x > ${p}) 2>/dev/null && echo "${p} written" || echo "${p} refused"`);
+  const lines = await inside(scratch, {}, [...reads, ...writes].join('; '));
+  assert.equal(lines.slice(0, present.length), present.map((p) => `${p} 0`));
+  assert.equal(lines.slice(present.length), ['/proc/sys/kernel/domainname', ...writable].map((p) => `${p} refused`));
+});
+
+test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {
+  const file = scratch.manifest('bad.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad' },
+    spec: { containers: [{ name: 'c', image: 'busybox', command: ['true'], securityContext: { capabilities: { add: ['NET_WIZARD'] } } }] },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 125);
+  assert.is(r.stderr, 'minipod: spec.containers[0].securityContext.capabilities.add[0]: Invalid value: "NET_WIZARD": not a Linux capability (see capabilities(7); ALL for all)');
+});
+
+run();
