@@ -9,7 +9,7 @@ CFLAGS_STATIC := -static -Os -s -Wall -Wextra -Werror
 VERSION := $(shell node -p 'require("./package.json").version' 2>/dev/null || echo dev)
 SOURCES := $(shell find lib cmd -name '*.ts')
 
-all: node_modules/.package-lock.json node_modules/.bin/minipod build/pause build/minipod-init images/busybox/config.json
+all: node_modules/.package-lock.json node_modules/.bin/minipod build/pause build/minipod-init build/syscall-probe images/busybox/config.json
 
 # npm here may not run install scripts: deno's only copies its binary into
 # place, so do that ourselves.
@@ -31,6 +31,11 @@ build/pause: rootfs/pause/pause.c
 	$(CC) $(CFLAGS_STATIC) -DVERSION='"$(VERSION)"' -o $@ $<
 
 build/minipod-init: rootfs/init/init.c
+	@mkdir -p build
+	$(CC) $(CFLAGS_STATIC) -o $@ $<
+
+# A test tool: the calls the default seccomp filter refuses, tried from inside a container.
+build/syscall-probe: rootfs/probe/syscalls.c
 	@mkdir -p build
 	$(CC) $(CFLAGS_STATIC) -o $@ $<
 

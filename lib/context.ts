@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { MinipodError } from './errors.ts';
 import { ThreadNamespaces } from './ns/thread.ts';
-import { O_CLOEXEC, O_RDONLY } from './sys/constants.ts';
+import { F_ADD_SEALS, F_SEAL_ALL, MFD_ALLOW_SEALING, MFD_CLOEXEC } from './sys/constants.ts';
+import type { Libc } from './sys/libc.ts';
 import type { Host } from './sys/host.ts';
 
 /** Where `make` put the two binaries that run inside pods. */
@@ -21,6 +23,8 @@ export interface RuntimeContext {
    * the file itself is nowhere in the container's tree.
    */
   readonly initExec: string;
+  /** The pause, likewise: a sealed copy, run as `/proc/<runtime pid>/fd/<n>`. */
+  readonly pauseExec: string;
   /** A path through which a child can open one of the runtime's descriptors. */
   fdPath(fd: number): string;
   close(): void;
@@ -32,10 +36,11 @@ export function openContext(host: Host, files: RuntimeFiles): RuntimeContext {
   }
   const { libc } = host;
   const threads = ThreadNamespaces.save(libc);
-  let initFd: number;
+  const fds: number[] = [];
   try {
-    initFd = libc.open(files.init, O_RDONLY | O_CLOEXEC);
+    fds.push(sealedCopy(libc, files.init), sealedCopy(libc, files.pause));
   } catch (err) {
+    for (const fd of fds) libc.close(fd);
     threads.close();
     throw err;
   }
@@ -44,11 +49,31 @@ export function openContext(host: Host, files: RuntimeFiles): RuntimeContext {
     host,
     threads,
     files,
-    initExec: fdPath(initFd),
+    initExec: fdPath(fds[0]!),
+    pauseExec: fdPath(fds[1]!),
     fdPath,
     close() {
-      libc.close(initFd);
+      for (const fd of fds) libc.close(fd);
       threads.close();
     },
   };
+}
+
+/**
+ * A binary the runtime runs inside pods, as a sealed in-memory copy
+ * (memfd, no more writes, no resizing, seals sealed), as runc runs itself
+ * since CVE-2019-5736: a container that reaches /proc/PID/exe of the pause or
+ * of the exec helper reaches that copy, which nobody can write, never the file in build/.
+ */
+function sealedCopy(libc: Libc, path: string): number {
+  const fd = libc.memfdCreate(basename(path), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  try {
+    const data = readFileSync(path);
+    for (let done = 0; done < data.length;) done += libc.write(fd, data.subarray(done));
+    libc.fcntl(fd, F_ADD_SEALS, F_SEAL_ALL);
+    return fd;
+  } catch (err) {
+    libc.close(fd);
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 // `minipod exec`: a command in a running container's namespaces (net, ipc,
 // uts, pid on the runtime's thread; mnt in the helper, which must first be
 // exec'd from the host's tree), in its cgroups, as its user, in its working
-// directory, with its environment.
+// directory, with its environment, its capabilities and seccomp filter.
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
@@ -9,7 +9,8 @@ import { NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_RDONLY } from '../sys
 import type { Child } from '../sys/process.ts';
 import { HelperChannels, privilegeArgs, userArgs } from './helper-channels.ts';
 
-const JOINED: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'cgroup'];
+// No cgroup namespace: minipod never makes one (a container's cgroups are joined by the helper, -c).
+const JOINED: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid'];
 
 export interface ExecOptions {
   argv: string[];

@@ -4,6 +4,7 @@ import type { UserPlan } from '../spec/plan-types.ts';
 import { O_CLOEXEC, O_NONBLOCK } from '../sys/constants.ts';
 import { EAGAIN } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
+import { defaultFilterArg } from '../security/filter-arg.ts';
 
 /**
  * What the runtime hands the exec helper through /proc/<runtime>/fd: the
@@ -57,9 +58,9 @@ export class HelperChannels {
   }
 }
 
-/** minipod-init's options for what the process may do: capabilities and no_new_privs (an exec'd command gets its container's). */
-export function privilegeArgs(security: { capabilities: string; noNewPrivs: boolean }): string[] {
-  return ['-C', security.capabilities, ...(security.noNewPrivs ? ['-n'] : [])];
+/** minipod-init's options for what the process may do: capabilities, no_new_privs, the seccomp filter (an exec'd command gets its container's). */
+export function privilegeArgs(security: { capabilities: string; noNewPrivs: boolean; seccomp: boolean }): string[] {
+  return ['-C', security.capabilities, ...(security.noNewPrivs ? ['-n'] : []), ...(security.seccomp ? ['-S', defaultFilterArg()] : [])];
 }
 
 /** minipod-init's options for the process's user: the switch happens in the child. */

@@ -68,7 +68,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
       applyRootfs(libc, ops);
       const helper = [
         '-d', '-p', ...channels.args, '-w', container.workingDir, ...userArgs(container.user),
-        ...privilegeArgs({ capabilities: container.security.capabilities.toString(16), noNewPrivs: container.security.noNewPrivs }),
+        ...privilegeArgs({ ...container.security, capabilities: container.security.capabilities.toString(16) }),
         // What the kernel exposes of the host under /proc and /sys, hidden unless privileged.
         ...(container.security.privileged ? [] : [...MASKED_PATHS.flatMap((p) => ['-k', p]), ...READONLY_PATHS.flatMap((p) => ['-o', p])]),
         // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.

@@ -68,7 +68,7 @@ function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[]
       libc.sethostname(spec.hostname);
       loopbackUp(libc);
     }
-    // Shown as /pause, as in Kubernetes, rather than the host path it runs from.
-    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '--', ctx.files.pause], env: {}, output: 'ignore' });
+    // Shown as /pause, as in Kubernetes, rather than the path of its sealed copy.
+    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '--', ctx.pauseExec], env: {}, output: 'ignore' });
   });
 }

@@ -19,8 +19,10 @@ export interface SecurityPlan {
   capabilities: bigint;
   /** no_new_privs: set unless allowPrivilegeEscalation or privileged. */
   noNewPrivs: boolean;
-  /** All capabilities, nothing of /proc or /sys masked, /sys writable. */
+  /** All capabilities, nothing of /proc or /sys masked, /sys writable, no seccomp filter. */
   privileged: boolean;
+  /** minipod's default seccomp filter (seccompProfile RuntimeDefault, the default), or none (Unconfined). */
+  seccomp: boolean;
 }
 
 export interface MountPlan {

@@ -131,7 +131,7 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
       readOnly: m.readOnly ?? false,
     })),
     resources: containerResources(c.resources),
-    security: containerSecurity(c),
+    security: containerSecurity(c, pod),
     sidecar: c.restartPolicy === 'Always',
   };
 }
@@ -139,13 +139,15 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
 // minipod's defaults are stricter than Kubernetes' on one point: no_new_privs
 // unless the manifest asks for privilege escalation (Kubernetes allows it by
 // default); see the README's Security section.
-function containerSecurity(c: ContainerSpec): SecurityPlan {
+function containerSecurity(c: ContainerSpec, pod: PodManifest): SecurityPlan {
   const sc = c.securityContext ?? {};
   const privileged = sc.privileged ?? false;
+  const profile = sc.seccompProfile?.type ?? pod.spec.securityContext?.seccompProfile?.type ?? 'RuntimeDefault';
   return {
     capabilities: capabilityMask({ add: sc.capabilities?.add, drop: sc.capabilities?.drop, privileged }),
     noNewPrivs: !privileged && sc.allowPrivilegeEscalation !== true,
     privileged,
+    seccomp: !privileged && profile === 'RuntimeDefault',
   };
 }
 

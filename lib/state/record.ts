@@ -14,7 +14,7 @@ export interface ContainerRecord extends ContainerStatus {
   /** The current run's process, while it runs. */
   process: ProcessRef | null;
   /** What `exec` runs a command with; capabilities as a hex mask. */
-  exec: { env: Record<string, string>; user: UserPlan; workingDir: string; capabilities: string; noNewPrivs: boolean };
+  exec: { env: Record<string, string>; user: UserPlan; workingDir: string; capabilities: string; noNewPrivs: boolean; seccomp: boolean };
   /** The container's cgroup.procs files (none without cgroups). */
   cgroupProcs: string[];
 }

@@ -457,7 +457,7 @@ export class PodSupervisor {
       process: s.process ? processRef(s.process.child.pid) : null,
       exec: {
         env: s.plan.env, user: s.plan.user, workingDir: s.plan.workingDir,
-        capabilities: s.plan.security.capabilities.toString(16), noNewPrivs: s.plan.security.noNewPrivs,
+        capabilities: s.plan.security.capabilities.toString(16), noNewPrivs: s.plan.security.noNewPrivs, seccomp: s.plan.security.seccomp,
       },
       cgroupProcs: [...(s.cgroup?.procs ?? [])],
     }));

@@ -34,6 +34,12 @@ export const O_PATH = 0o10000000;
 
 export const AT_FDCWD = -100;
 
+// memfd_create(2) and file seals: a sealed in-memory copy of a binary.
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+export const F_ADD_SEALS = 1033;
+export const F_SEAL_ALL = 0x1 | 0x2 | 0x4 | 0x8; // SEAL, SHRINK, GROW, WRITE
+
 // openat2(2) resolve flags.
 export const RESOLVE_NO_MAGICLINKS = 0x02;
 export const RESOLVE_NO_SYMLINKS = 0x04;

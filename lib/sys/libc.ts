@@ -33,6 +33,8 @@ export interface RawLibc {
   symlink(target: string, path: string): number;
   kill(pid: number, sig: number): number;
   setsid(): number;
+  memfdCreate(name: string, flags: number): number;
+  fcntl(fd: number, cmd: number, arg: number): number;
   prctl(option: number, arg2: number): number;
   socket(domain: number, type: number, protocol: number): number;
   ioctl(fd: number, request: number, arg: Uint8Array): number;
@@ -158,6 +160,14 @@ export class Libc {
 
   kill(pid: number, sig: number): void {
     this.check(this.raw.kill(pid, sig), 'kill', `${pid}, ${sig}`);
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    return this.check(this.raw.memfdCreate(name, flags), 'memfd_create', name);
+  }
+
+  fcntl(fd: number, cmd: number, arg: number): number {
+    return this.check(this.raw.fcntl(fd, cmd, arg), 'fcntl', `${fd}, ${cmd}, 0x${arg.toString(16)}`);
   }
 
   /** A new session: the process outlives the terminal it was started from. */

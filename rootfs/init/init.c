@@ -15,7 +15,10 @@
  *     a path, -o makes it read-only), once the container's own /proc is there;
  *   - switch to the pod's user, group and supplementary groups, and keep only
  *     the capabilities it is given (-C): irreversible, so never on the
- *     runtime's own thread; then no_new_privs (-n);
+ *     runtime's own thread; then no_new_privs (-n); a seccomp filter (-S, the
+ *     program the runtime built, in hex) is installed before the user
+ *     switch, while the right to install one without no_new_privs is still
+ *     held, and after the last call it refuses (mount, setns);
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
  *   - chdir to the working directory (as the user, so its permissions apply)
  *     and exec the program, resolving it through the container's PATH.
@@ -31,7 +34,7 @@
  * opened before pivot_root, so the file is never reachable from the container.
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
- *                     [-u UID -g GID [-G GID,GID...]] [-C CAPMASK] [-n] [-k PATH]... [-o PATH]...
+ *                     [-u UID -g GID [-G GID,GID...]] [-C CAPMASK] [-n] [-S FILTER] [-k PATH]... [-o PATH]...
  *                     [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
@@ -48,6 +51,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -117,6 +122,25 @@ static void readonly_path(const char *path) {
   }
   if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     fail(125, "read-only %s: remount: %s", path, strerrorname_np(errno));
+}
+
+#define MAX_FILTER 4096
+
+static void install_filter(const char *hex) {
+  static struct sock_filter program[MAX_FILTER];
+  size_t len = strlen(hex);
+  if (len == 0 || len % 16 || len / 16 > MAX_FILTER)
+    fail(125, "minipod-init: -S: not a filter program (%zu hex digits)", len);
+  unsigned char *bytes = (unsigned char *)program;
+  for (size_t i = 0; i < len / 2; i++) {
+    unsigned v;
+    if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+      fail(125, "minipod-init: -S: not hex");
+    bytes[i] = v;
+  }
+  struct sock_fprog prog = {(unsigned short)(len / 16), program};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+    fail(125, "prctl(PR_SET_SECCOMP): %s", strerrorname_np(errno));
 }
 
 /* Bounding set first (it needs CAP_SETPCAP, gone after setuid), the rest
@@ -240,6 +264,7 @@ static void become_reaper(void) {
 int main(int argc, char **argv) {
   int deathsig = 0, newproc = 0, setuser = 0, reaper = 0, nnp = 0, setcaps = 0;
   unsigned long long caps = 0;
+  const char *filter = NULL;
   const char *masked[MAX_PATHS], *readonly[MAX_PATHS];
   size_t nmasked = 0, nreadonly = 0;
   const char *status = NULL, *workdir = NULL, *argv0 = NULL, *mntns = NULL, *tty = NULL;
@@ -248,7 +273,7 @@ int main(int argc, char **argv) {
   size_t ngroups = 0, ncgroups = 0;
   const char *cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:T:w:u:g:G:C:k:o:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:S:T:w:u:g:G:C:k:o:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'c':
@@ -259,6 +284,7 @@ int main(int argc, char **argv) {
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
     case 'n': nnp = 1; break;
+    case 'S': filter = optarg; break;
     case 'C': caps = strtoull(optarg, NULL, 16); setcaps = 1; break;
     case 'k':
     case 'o':
@@ -277,7 +303,7 @@ int main(int argc, char **argv) {
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-S FILTER] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -346,6 +372,8 @@ int main(int argc, char **argv) {
   if (reaper)
     become_reaper();
 
+  if (filter)
+    install_filter(filter);
   if (setcaps)
     drop_bounding(caps);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,10 @@ int main(int argc, char **argv) {
       return 0;
     }
   }
+
+  /* Run from a sealed in-memory copy (/proc/<runtime>/fd/N), whose name
+     the kernel would show; `ps` in a pod should say pause, as in Kubernetes. */
+  prctl(PR_SET_NAME, "pause", 0, 0, 0);
 
   if (getpid() != 1)
     /* Not an error: it still holds the namespaces, it just cannot reap. */

@@ -28,7 +28,7 @@ export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPla
     name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
     user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false,
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
-    security: { capabilities: capabilityMask({}), noNewPrivs: true, privileged: false },
+    security: { capabilities: capabilityMask({}), noNewPrivs: true, privileged: false, seccomp: false },
     ...fields,
   };
 }

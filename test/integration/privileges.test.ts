@@ -73,6 +73,69 @@ test("the masked paths (those this kernel has) read as nothing; the read-only on
   assert.equal(lines.slice(present.length), ['/proc/sys/kernel/domainname', ...writable].map((p) => `${p} refused`));
 });
 
+/** The probe (build/syscall-probe) in a container with every capability, so that only the filter can refuse: "NAME ERRNO" per call. */
+async function probe(scratch: Scratch, seccompProfile?: { type: string }): Promise<Record<string, string>> {
+  const file = scratch.manifest('probe.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' },
+    spec: {
+      restartPolicy: 'Never',
+      volumes: [{ name: 'probe', hostPath: { path: PROBE, type: 'File' } }],
+      containers: [{
+        name: 'c', image: 'busybox', command: ['sh', '-c', 'grep "^Seccomp:" /proc/self/status | tr -d "\t"; /probe'],
+        securityContext: { capabilities: { add: ['ALL'] }, ...(seccompProfile ? { seccompProfile } : {}) },
+        volumeMounts: [{ name: 'probe', mountPath: '/probe', readOnly: true }],
+      }],
+    },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 0, r.all);
+  return Object.fromEntries(linesOf(r.stdout, 'c').map((l) => l.split(/[: ](.*)/s).slice(0, 2)));
+}
+
+const PROBE = new URL('../../build/syscall-probe', import.meta.url).pathname;
+
+test('the default seccomp filter refuses the dangerous calls with EPERM (clone3: ENOSYS, so that libc falls back to clone), and lets the rest through', async ({ scratch }) => {
+  const confined = await probe(scratch);
+  const unconfined = await probe(scratch, { type: 'Unconfined' });
+  assert.is(confined.Seccomp, '2', 'a filter is installed');
+  assert.is(unconfined.Seccomp, '0', 'Unconfined: none');
+  const calls = Object.keys(confined).filter((k) => k !== 'Seccomp' && k !== 'getpid' && k !== 'clone3');
+  assert.ok(calls.length >= 20, calls.join(' '));
+  for (const call of calls) assert.is(confined[call], 'EPERM', call);
+  assert.equal([confined.clone3, confined.getpid], ['ENOSYS', 'OK']);
+  // Where the kernel alone answers otherwise, the EPERM is the filter's.
+  const byFilter = calls.filter((call) => unconfined[call] !== 'EPERM');
+  assert.ok(byFilter.length >= 15, `the filter, not the kernel, refused: ${byFilter.join(' ')}`);
+});
+
+test('seccompProfile RuntimeDefault is the default, also from the pod securityContext; Localhost is refused', async ({ scratch }) => {
+  const r = await scratch.minipod(['validate', scratch.manifest('l.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'l' },
+    spec: { securityContext: { seccompProfile: { type: 'Localhost' } }, containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
+  })]);
+  assert.is(r.exitCode, 125);
+  assert.is(r.stderr, 'minipod: spec.securityContext.seccompProfile.type: Unsupported value: "Localhost": supported values: "RuntimeDefault", "Unconfined"');
+});
+
+test("a container cannot overwrite the pause's binary through /proc/1/exe: it is a sealed in-memory copy", async ({ scratch }) => {
+  const pause = new URL('../../build/pause', import.meta.url).pathname;
+  const before = readFileSync(pause);
+  const file = scratch.manifest('seal.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'seal' },
+    spec: {
+      restartPolicy: 'Never', shareProcessNamespace: true,
+      containers: [{
+        name: 'c', image: 'busybox', securityContext: { capabilities: { add: ['ALL'] } },
+        command: ['sh', '-c', 'readlink /proc/1/exe; (echo x > /proc/1/exe) 2>/dev/null && echo written || echo refused; cat /proc/1/comm'],
+      }],
+    },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'c'), ['/memfd:pause (deleted)', 'refused', 'pause']);
+  assert.ok(readFileSync(pause).equals(before), 'build/pause unchanged');
+});
+
 test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {
   const file = scratch.manifest('bad.json', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad' },

@@ -7,7 +7,7 @@ import { envVarNameErrors, qualifiedNameErrors } from './names.ts';
 import type { Report } from './report.ts';
 import {
   checkObjectList, localDescendingPathErrors, optionalBoolean, optionalObject, optionalOneOf, optionalString,
-  requiredString, runAsIsValid, uniqueLabels,
+  requiredString, runAsIsValid, seccompProfileIsValid, uniqueLabels,
 } from './rules.ts';
 
 // One namespace for app and init containers: as in Kubernetes, a clash is
@@ -170,6 +170,7 @@ export function containerSecurityContextsAreValid({ containers }: Pod, r: Report
     const context = optionalObject(r, field, get(container, 'securityContext'));
     if (!context) continue;
     runAsIsValid(r, field, context);
+    seccompProfileIsValid(r, field, context);
     for (const flag of ['readOnlyRootFilesystem', 'privileged', 'allowPrivilegeEscalation']) optionalBoolean(r, `${field}.${flag}`, get(context, flag));
     const capabilities = optionalObject(r, `${field}.capabilities`, get(context, 'capabilities'));
     for (const list of ['add', 'drop']) {

@@ -37,7 +37,7 @@ const VOLUME_MOUNT_FIELDS: FieldTable = {
 const CONTAINER_SECURITY_CONTEXT_FIELDS: FieldTable = {
   runAsUser: 'honoured', runAsGroup: 'honoured', runAsNonRoot: 'honoured', readOnlyRootFilesystem: 'honoured',
   privileged: 'honoured', capabilities: { add: 'honoured', drop: 'honoured' }, allowPrivilegeEscalation: 'honoured',
-  seccompProfile: 'unsupported', appArmorProfile: 'unsupported', seLinuxOptions: 'unsupported',
+  seccompProfile: { type: 'honoured' }, appArmorProfile: 'unsupported', seLinuxOptions: 'unsupported',
   procMount: 'unsupported', windowsOptions: 'unsupported',
 };
 
@@ -56,7 +56,7 @@ const CONTAINER_FIELDS: FieldTable = {
 
 const POD_SECURITY_CONTEXT_FIELDS: FieldTable = {
   runAsUser: 'honoured', runAsGroup: 'honoured', runAsNonRoot: 'honoured', supplementalGroups: 'honoured',
-  fsGroup: 'unsupported', fsGroupChangePolicy: 'unsupported', sysctls: 'unsupported', seccompProfile: 'unsupported',
+  fsGroup: 'unsupported', fsGroupChangePolicy: 'unsupported', sysctls: 'unsupported', seccompProfile: { type: 'honoured' },
   appArmorProfile: 'unsupported', seLinuxOptions: 'unsupported', windowsOptions: 'unsupported',
   supplementalGroupsPolicy: 'unsupported', seLinuxChangePolicy: 'unsupported',
 };

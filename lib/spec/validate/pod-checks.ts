@@ -6,7 +6,7 @@ import { dns1123SubdomainErrors } from './names.ts';
 import type { Report } from './report.ts';
 import {
   checkObjectList, INT32_MAX, integerInRange, isInteger, MAX_ID, optionalBoolean, optionalLabel, optionalObject,
-  optionalOneOf, optionalSubdomain, requiredString, requireOneOf, runAsIsValid,
+  optionalOneOf, optionalSubdomain, requiredString, requireOneOf, runAsIsValid, seccompProfileIsValid,
 } from './rules.ts';
 
 export function apiVersionIsV1({ root }: Pod, r: Report): void {
@@ -93,6 +93,7 @@ export function podSecurityContextIsValid({ spec }: Pod, r: Report): void {
   const context = spec && optionalObject(r, field, get(spec, 'securityContext'));
   if (!context) return;
   runAsIsValid(r, field, context);
+  seccompProfileIsValid(r, field, context);
   const groups = get(context, 'supplementalGroups');
   if (groups === undefined) return;
   if (!Array.isArray(groups)) return r.invalid(`${field}.supplementalGroups`, groups, 'must be an array');

@@ -103,6 +103,12 @@ export function runAsIsValid(r: Report, field: string, context: Obj): void {
   optionalBoolean(r, `${field}.runAsNonRoot`, get(context, 'runAsNonRoot'));
 }
 
+/** seccompProfile.type: minipod has its default filter and none; a Localhost profile file it cannot load. */
+export function seccompProfileIsValid(r: Report, field: string, context: Obj): void {
+  const profile = optionalObject(r, `${field}.seccompProfile`, get(context, 'seccompProfile'));
+  if (profile) requireOneOf(r, `${field}.seccompProfile.type`, get(profile, 'type'), ['RuntimeDefault', 'Unconfined']);
+}
+
 /**
  * A quantity (`500m`, `1Gi`, a YAML number), or undefined and an error with
  * Kubernetes' text. Kubernetes fails to decode a manifest with a bad one, and

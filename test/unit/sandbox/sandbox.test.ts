@@ -22,7 +22,7 @@ test('creates every pod namespace in one unshare, on the runtime thread, then re
   // then back to the host's namespaces: five setns and the cwd
   assert.equal(libc.names().slice(9), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
   assert.is(sandbox.pid, 1000);
-  assert.equal(spawner.requests[0], { path: ctx.initExec, args: ['-a', '/pause', '-d', '--', '/bin/sh'], env: {}, output: 'ignore' });
+  assert.equal(spawner.requests[0], { path: ctx.initExec, args: ['-a', '/pause', '-d', '--', ctx.pauseExec], env: {}, output: 'ignore' });
 });
 
 test('a failure after unshare still returns the thread to the host namespaces, and nothing is spawned', () => {

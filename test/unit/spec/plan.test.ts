@@ -77,7 +77,7 @@ test('pod defaults', () => {
     readOnlyRootFilesystem: false,
     mounts: [],
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
-    security: { capabilities: 0xa80425fbn, noNewPrivs: true, privileged: false },
+    security: { capabilities: 0xa80425fbn, noNewPrivs: true, privileged: false, seccomp: true },
     sidecar: false,
   }]);
 });

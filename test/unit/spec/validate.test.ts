@@ -586,7 +586,6 @@ const WARNING_CASES: [string, Manifest, string[]][] = [
   ['unsupported container securityContext fields', pod((m) => {
     m.spec.containers[0].securityContext = { capabilities: { add: ['NET_ADMIN'] }, privileged: false, seccompProfile: { type: 'RuntimeDefault' } };
   }), [
-    'spec.containers[0].securityContext.seccompProfile is not supported by minipod and is ignored',
   ]],
   ['unknown securityContext field', pod((m) => (m.spec.securityContext = { runAsUsr: 1000 })), ['unknown field "spec.securityContext.runAsUsr"']],
   ['unsupported volumeMount fields', withMounts({ name: 'data', mountPath: '/data', subPathExpr: '$(POD)', mountPropagation: 'HostToContainer' }), [
