@@ -62,6 +62,7 @@ const CASES: Record<string, string> = {
   'env-missing-name.yaml': 'spec.containers[0].env[0].name: Required value',
   'env-invalid-name.yaml': `spec.containers[0].env[0].name: Invalid value: "MY VAR": ${ENV_NAME}`,
   'env-object.yaml': 'spec.containers[0].env: Invalid value: {"MODE":"fast"}: must be an array',
+  'working-dir-proc-fd.yaml': 'spec.containers[0].workingDir: Invalid value: "/proc/self/fd/8": must not be under a /proc/PID/fd directory',
   'working-dir-relative.yaml': 'spec.containers[0].workingDir: Invalid value: "tmp": must be an absolute path',
   // images: a store name may not climb out of the store; a path image may (by design) but must exist
   'image-traversal.yaml': `spec.containers[0].image: image "busybox/../../etc" ${NOT_AN_IMAGE}`,

@@ -1,5 +1,6 @@
 // Strict checks of every container, init containers included (locate lists
 // both). A container's resources have their own module, resources.ts.
+import { posix } from 'node:path';
 import { capabilityName } from '../../security/capabilities.ts';
 import { get, isStringArray } from '../json.ts';
 import { objectItems, type Pod } from './locate.ts';
@@ -128,12 +129,20 @@ function splitSubscript(fieldPath: string): [string, string] | undefined {
   return open > 0 ? [inner.slice(0, open), inner.slice(open + 2)] : undefined;
 }
 
+/**
+ * A directory reached through a process's open descriptors (/proc/self/fd/7,
+ * /proc/1/fd/3) would start the app in whatever the runtime had open there:
+ * runc's CVE-2024-21626. minipod closes its descriptors before exec, and
+ * refuses such a path as well.
+ */
+const THROUGH_FDS = /^\/proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd(\/|$)/;
+
 export function workingDirIsAbsolute({ containers }: Pod, r: Report): void {
   for (const { path, container } of containers) {
     const dir = get(container, 'workingDir');
-    if (optionalString(r, `${path}.workingDir`, dir) && dir !== '' && !dir.startsWith('/')) {
-      r.invalid(`${path}.workingDir`, dir, 'must be an absolute path');
-    }
+    if (!optionalString(r, `${path}.workingDir`, dir) || dir === '') continue;
+    if (!dir.startsWith('/')) r.invalid(`${path}.workingDir`, dir, 'must be an absolute path');
+    else if (THROUGH_FDS.test(posix.normalize(dir))) r.invalid(`${path}.workingDir`, dir, 'must not be under a /proc/PID/fd directory');
   }
 }
 

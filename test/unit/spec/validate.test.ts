@@ -196,6 +196,13 @@ const ERROR_CASES: [string, unknown, string[]][] = [
   ]],
   ['workingDir relative', pod((m) => (m.spec.containers[0].workingDir = 'tmp')), ['spec.containers[0].workingDir: Invalid value: "tmp": must be an absolute path']],
   ['workingDir not a string', pod((m) => (m.spec.containers[0].workingDir = 1)), ['spec.containers[0].workingDir: Invalid value: 1: must be a string']],
+  ['workingDir through the runtime\'s descriptors (CVE-2024-21626)', pod((m) => (m.spec.containers[0].workingDir = '/proc/self/fd/7')), [
+    'spec.containers[0].workingDir: Invalid value: "/proc/self/fd/7": must not be under a /proc/PID/fd directory',
+  ]],
+  ['workingDir through descriptors, disguised', pod((m) => (m.spec.containers[0].workingDir = '/proc/1/../thread-self//fd')), [
+    'spec.containers[0].workingDir: Invalid value: "/proc/1/../thread-self//fd": must not be under a /proc/PID/fd directory',
+  ]],
+  ['workingDir under /proc but not through descriptors', pod((m) => (m.spec.containers[0].workingDir = '/proc/self/fdinfo')), []],
   ['restartPolicy unknown', pod((m) => (m.spec.restartPolicy = 'Sometimes')), [
     'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
   ]],
