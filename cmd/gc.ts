@@ -20,7 +20,7 @@ export const options = { logs: { type: 'boolean' } } as const;
 export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {
   if (positionals.length) throw new MinipodError(`usage: ${usage}`);
   const host = await openHost();
-  await withLock(globals.root, async () => {
+  await withLock(host.libc, globals.root, async () => {
     for (const pod of listPods(globals.root).filter(isLost)) {
       await cleanUp(host.libc, globals.root, pod, { logs: values.logs === true });
       process.stdout.write(`${pod.id}\n`);

@@ -32,7 +32,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     pod = after;
   }
   const host = await openHost();
-  await withLock(globals.root, async () => {
+  await withLock(host.libc, globals.root, async () => {
     if (isLost(pod)) await cleanUp(host.libc, globals.root, pod, { logs: true });
     rmSync(join(globals.root, pod.id), { recursive: true, force: true });
     removeLogs(globals.root, pod.logDir);

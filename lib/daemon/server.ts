@@ -105,7 +105,7 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
 
   const path = socketPath(root);
   // Two CLIs may each have started one: the first to listen serves, the other leaves.
-  const serving = await withLock(root, async () => {
+  const serving = await withLock(ctx.host.libc, root, async () => {
     if (await answers(path)) return false;
     rmSync(path, { force: true });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));

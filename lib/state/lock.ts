@@ -1,49 +1,46 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MinipodError } from '../errors.ts';
-import { isAlive, processRef } from './process-ref.ts';
-import type { ProcessRef } from './record.ts';
+import { LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_RDWR } from '../sys/constants.ts';
+import { EWOULDBLOCK } from '../sys/errno.ts';
+import { type Libc, SyscallError } from '../sys/libc.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One CLI call at a time changes the set of pods under a state root (a name
- * taken, a directory removed): an O_EXCL lock file holding its owner, taken
- * over when that owner is gone (killed while holding it).
+ * taken, a directory removed): flock(2) on `<root>/lock`, which the kernel
+ * releases when its holder dies, so a killed holder leaves nothing to take
+ * over. The file goes when the holder is done (no empty lock file left in a
+ * state root); a waiter that locked a file already gone tries again on the
+ * path's new one, so two never hold it at once.
  */
-export async function withLock<T>(root: string, fn: () => Promise<T> | T, waitMs = 10_000): Promise<T> {
+export async function withLock<T>(libc: Libc, root: string, fn: () => Promise<T> | T, waitMs = 10_000): Promise<T> {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const file = join(root, 'lock');
-  const me = processRef(process.pid);
-  for (const end = Date.now() + waitMs; ;) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = owner(file);
-    if (holder && !isAlive(holder)) {
-      rmSync(file, { force: true });
-      continue;
-    }
-    if (Date.now() > end) throw new MinipodError(`${file}: held by pid ${holder?.pid ?? '?'} for more than ${waitMs} ms`);
-    await sleep(10);
-  }
+  const fd = await acquire(libc, file, waitMs);
   try {
     return await fn();
   } finally {
-    rmSync(file, { force: true });
+    rmSync(file, { force: true }); // while still holding it: see above
+    libc.close(fd);
   }
 }
 
-/** null while the file is being written (or gone): its owner is then taken to be alive. */
-function owner(file: string): ProcessRef | null {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ProcessRef;
-  } catch {
-    return null;
+async function acquire(libc: Libc, file: string, waitMs: number): Promise<number> {
+  for (const end = Date.now() + waitMs; ;) {
+    const fd = libc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
+    try {
+      libc.flock(fd, LOCK_EX | LOCK_NB, file);
+      if (statSync(`/proc/self/fd/${fd}`).ino === statSync(file, { throwIfNoEntry: false })?.ino) return fd;
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.errno === EWOULDBLOCK)) {
+        libc.close(fd);
+        throw err;
+      }
+    }
+    libc.close(fd);
+    if (Date.now() > end) throw new MinipodError(`${file}: held by another minipod for more than ${waitMs} ms`);
+    await sleep(10);
   }
 }

@@ -12,7 +12,7 @@ import type { PodResult } from './status.ts';
  * synchronous part of run()), not while it runs.
  */
 export async function launchPod(ctx: RuntimeContext, plan: PodPlan, options: SuperviseOptions): Promise<{ supervisor: PodSupervisor; done: Promise<PodResult> }> {
-  return withLock(options.stateRoot, () => {
+  return withLock(ctx.host.libc, options.stateRoot, () => {
     const taken = listPods(options.stateRoot).find((p) => p.name === plan.name);
     if (taken) {
       throw new MinipodError(`pod name "${plan.name}" is already in use by pod ${taken.id} (${taken.phase}): remove it with minipod rm ${plan.name}, or choose another with --name`);

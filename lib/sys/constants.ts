@@ -34,6 +34,9 @@ export const O_PATH = 0o10000000;
 
 export const AT_FDCWD = -100;
 
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+
 // memfd_create(2) and file seals: a sealed in-memory copy of a binary.
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;

@@ -20,6 +20,7 @@ export const ENOENT = 2;
 export const ESRCH = 3;
 export const EIO = 5;
 export const EAGAIN = 11;
+export const EWOULDBLOCK = EAGAIN;
 export const EEXIST = 17;
 export const EXDEV = 18;
 export const ENOTDIR = 20;

@@ -68,6 +68,7 @@ export class FakeLibc implements RawLibc {
   symlink = (target: string, path: string) => this.call('symlink', [target, path]);
   kill = (pid: number, sig: number) => this.call('kill', [pid, sig]);
   setsid = () => this.call('setsid', []);
+  flock = (fd: number, op: number) => this.call('flock', [fd, op]);
   memfdCreate = (name: string, flags: number) => this.call('memfd_create', [name, flags], this.nextFd++);
   fcntl = (fd: number, cmd: number, arg: number) => this.call('fcntl', [fd, cmd, arg]);
   prctl = (option: number, arg2: number) => this.call('prctl', [option, arg2]);

@@ -40,6 +40,7 @@ export function koffiLibc(): RawLibc {
   const symlink = fn('int symlink(const char *target, const char *path)');
   const kill = fn('int kill(int pid, int sig)');
   const setsid = fn('int setsid()');
+  const flock = fn('int flock(int fd, int op)');
   const memfdCreate = fn('int memfd_create(const char *name, unsigned int flags)');
   const fcntl = fn('int fcntl(int fd, int cmd, ...)');
   const socket = fn('int socket(int domain, int type, int protocol)');
@@ -69,6 +70,7 @@ export function koffiLibc(): RawLibc {
     symlink: (target, path) => symlink(target, path),
     kill: (pid, sig) => kill(pid, sig),
     setsid: () => setsid(),
+    flock: (fd, op) => flock(fd, op),
     memfdCreate: (name, flags) => memfdCreate(name, flags),
     fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
     prctl: (option, arg2) => prctl(option, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0),

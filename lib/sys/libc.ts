@@ -33,6 +33,7 @@ export interface RawLibc {
   symlink(target: string, path: string): number;
   kill(pid: number, sig: number): number;
   setsid(): number;
+  flock(fd: number, op: number): number;
   memfdCreate(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   prctl(option: number, arg2: number): number;
@@ -168,6 +169,10 @@ export class Libc {
 
   fcntl(fd: number, cmd: number, arg: number): number {
     return this.check(this.raw.fcntl(fd, cmd, arg), 'fcntl', `${fd}, ${cmd}, 0x${arg.toString(16)}`);
+  }
+
+  flock(fd: number, op: number, what: string): void {
+    this.check(this.raw.flock(fd, op), 'flock', `${what}, ${op}`);
   }
 
   /** A new session: the process outlives the terminal it was started from. */
