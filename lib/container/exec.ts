@@ -6,6 +6,8 @@ import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
 import { NAMESPACE_FLAGS, type NamespaceKind, O_CLOEXEC, O_RDONLY } from '../sys/constants.ts';
+import { ENOENT } from '../sys/errno.ts';
+import { SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
 import { HelperChannels, privilegeArgs, userArgs } from './helper-channels.ts';
 
@@ -30,6 +32,7 @@ export function execInContainer(ctx: RuntimeContext, container: ContainerRecord,
       try {
         fds.push([kind, libc.open(path, O_RDONLY | O_CLOEXEC), path]);
       } catch (err) {
+        if (!(err instanceof SyscallError && err.errno === ENOENT)) throw err;
         throw new MinipodError(`container "${container.name}" is not running (pid ${pid} is gone)`, { cause: err });
       }
     }

@@ -41,8 +41,9 @@ export function findPod(root: string, ref: string): PodRecord {
   const pods = listPods(root);
   const byName = pods.filter((p) => p.name === ref);
   if (byName.length === 1) return byName[0]!;
-  const byId = pods.filter((p) => p.id.startsWith(ref));
-  if (byId.length === 1 && ref.length >= 3) return byId[0]!;
+  // Ids by a prefix of three characters or more: shorter ones say too little to be typed on purpose.
+  const byId = ref.length >= 3 ? pods.filter((p) => p.id.startsWith(ref)) : [];
+  if (byId.length === 1) return byId[0]!;
   if (byId.length > 1) throw new MinipodError(`pod id prefix "${ref}" is ambiguous: ${byId.map((p) => p.id).join(', ')}`);
   throw new MinipodError(`no pod "${ref}" in ${root}`);
 }

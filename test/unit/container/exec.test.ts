@@ -240,6 +240,20 @@ for (const kind of ['ipc', 'pid', 'mnt']) {
   });
 }
 
+test('another failure to open a namespace file (EACCES) is told as it is, not as a gone container', () => {
+  const t = setup();
+  t.libc.failOn('open', 13, ([path]) => path === ns('net'));
+  let err: unknown;
+  try {
+    execInContainer(t.ctx, container(), PID, { argv: ['true'], stdin: false, tty: null });
+  } catch (e) {
+    err = e;
+  }
+  assert.instance(err, SyscallError);
+  assert.is((err as Error).message, `open(${ns('net')}): EACCES`);
+  assert.equal([...t.closed()].sort((a, b) => a - b), t.made());
+});
+
 test('a refused setns: the thread returns, no helper, every descriptor (mnt too) closed', () => {
   const t = setup();
   t.libc.failOn('setns', EPERM, ([fd]) => fd === t.fd(ns('pid')));

@@ -102,6 +102,12 @@ test('findPod: a unique prefix shorter than three characters is not enough', wit
   assert.is(minipodError(() => findPod(root, 'd')), `no pod "d" in ${root}`);
 }));
 
+test('findPod: a prefix shorter than three characters is not looked up at all, even when it matches several', withRoot((root) => {
+  populate(root);
+  const short = listPods(root)[0]!.id.slice(0, 1);
+  assert.is(minipodError(() => findPod(root, short)), `no pod "${short}" in ${root}`);
+}));
+
 test('findPod: an ambiguous prefix names every id it matches', withRoot((root) => {
   populate(root);
   assert.is(minipodError(() => findPod(root, 'abc')), `pod id prefix "abc" is ambiguous: ${B.id}, ${A.id}`);
