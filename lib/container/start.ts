@@ -39,7 +39,7 @@ export interface PodRuntime {
  * entering it resets the thread's root and working directory.
  */
 function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
-  return sharePid ? ['net', 'ipc', 'uts', 'pid', 'mnt'] : ['net', 'ipc', 'uts', 'mnt'];
+  return sharePid ? ['net', 'ipc', 'uts', 'pid'] : ['net', 'ipc', 'uts'];
 }
 
 export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRuntime, container: ContainerPlan): ContainerProcess {
@@ -64,6 +64,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
     }
     const child = ctx.threads.run(() => {
       for (const [kind, fd, path] of joined) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
+      libc.setns(sandbox.mountNamespace, CLONE_NEWNS, "the pod's mount namespace");
       libc.unshare(CLONE_NEWNS | (pod.sharePid || pod.hostPid ? 0 : CLONE_NEWPID));
       applyRootfs(libc, ops);
       const helper = [

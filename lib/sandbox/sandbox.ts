@@ -2,7 +2,8 @@ import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
 import { loopbackUp } from '../net/loopback.ts';
 import {
-  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC,
+  CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, O_CLOEXEC,
+  O_RDONLY,
 } from '../sys/constants.ts';
 import type { Child } from '../sys/process.ts';
 
@@ -16,12 +17,21 @@ export interface SandboxSpec {
   memoryVolumes: { dir: string; sizeBytes: bigint | null }[];
   /** The pause's cgroup.procs files, one per hierarchy (none without cgroups). */
   cgroupProcs: readonly string[];
+  /** An empty directory the pause mounts its own empty root on (minipod-init -P). */
+  pauseRoot: string;
 }
 
 export interface Sandbox {
-  /** Host PID of the pause: /proc/<pid>/ns/* are the pod's namespaces. */
+  /** Host PID of the pause: /proc/<pid>/ns/* are the pod's namespaces, but for mnt. */
   readonly pid: number;
   readonly child: Child;
+  /**
+   * The pod's mount namespace (its /dev/shm, its memory emptyDirs), which
+   * containers start from: held by this descriptor, not by the pause, which
+   * lives in an empty one of its own. close() lets it go.
+   */
+  readonly mountNamespace: number;
+  close(): void;
 }
 
 /** The namespaces the pause creates and every container joins (pid only with shareProcessNamespace). */
@@ -42,19 +52,22 @@ export function sandboxNamespaces(host: SandboxSpec['host']): number {
  * appear on the host and disappear with the pod.
  */
 export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
+  const { libc } = ctx.host;
   const cgroups = cgroupArgs(ctx, spec.cgroupProcs);
+  const held = { mnt: -1 };
   let child: Child;
   try {
-    child = spawnPause(ctx, spec, cgroups.args);
+    child = spawnPause(ctx, spec, cgroups.args, held);
   } catch (err) {
     cgroups.close();
+    if (held.mnt >= 0) libc.close(held.mnt);
     throw err;
   }
   void child.exited.then(cgroups.close);
-  return { pid: child.pid, child };
+  return { pid: child.pid, child, mountNamespace: held.mnt, close: () => libc.close(held.mnt) };
 }
 
-function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[]): Child {
+function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[], held: { mnt: number }): Child {
   const { libc, spawner } = ctx.host;
   return ctx.threads.run(() => {
     libc.unshare(sandboxNamespaces(spec.host));
@@ -68,7 +81,10 @@ function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[]
       libc.sethostname(spec.hostname);
       loopbackUp(libc);
     }
+    held.mnt = libc.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC);
     // Shown as /pause, as in Kubernetes, rather than the path of its sealed copy.
-    return spawner.spawn({ path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '--', ctx.pauseExec], env: {}, output: 'ignore' });
+    return spawner.spawn({
+      path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '-P', spec.pauseRoot, '--', ctx.pauseExec], env: {}, output: 'ignore',
+    });
   });
 }

@@ -16,10 +16,13 @@ export interface ContainerLayer {
 export class PodDir {
   readonly shm: string;
   readonly volumes: string;
+  /** Where the pause mounts its empty root. */
+  readonly pauseRoot: string;
   private readonly runs = new Map<string, number>();
   private constructor(readonly path: string) {
     this.shm = join(path, 'shm');
     this.volumes = join(path, 'volumes');
+    this.pauseRoot = join(path, 'pause-root');
   }
 
   /**
@@ -49,6 +52,7 @@ export class PodDir {
     const dir = new PodDir(join(root, id));
     mkdirSync(dir.path, { mode: 0o700 }); // fails if the id is taken: never share a pod's directory
     mkdirSync(dir.shm, { mode: 0o700 });
+    mkdirSync(dir.pauseRoot, { mode: 0o700 });
     return dir;
   }
 
@@ -65,6 +69,6 @@ export class PodDir {
 
   /** All but the state: what a finished pod no longer needs. */
   removeRuntime(): void {
-    for (const part of [this.shm, this.volumes, join(this.path, 'containers')]) rmSync(part, { recursive: true, force: true });
+    for (const part of [this.shm, this.volumes, this.pauseRoot, join(this.path, 'containers')]) rmSync(part, { recursive: true, force: true });
   }
 }

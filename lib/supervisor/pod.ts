@@ -175,6 +175,7 @@ export class PodSupervisor {
         hostname: this.plan.hostname,
         shmDir: this.dir.shm,
         host: this.plan.host,
+        pauseRoot: this.dir.pauseRoot,
         memoryVolumes: this.plan.volumes.flatMap((v) =>
           v.kind === 'emptyDir' && v.medium === 'memory' ? [{ dir: this.volumes.get(v.name)!, sizeBytes: v.sizeLimitBytes }] : []),
       });
@@ -414,6 +415,7 @@ export class PodSupervisor {
       const gone = await within(pause.exited.then(() => true), 2000, false);
       if (!gone) this.signal(this.sandbox.pid, SIGKILL);
       await pause.exited;
+      this.sandbox.close();
     }
     await Promise.all(all.flatMap((s) => s.output));
     if (this.options.stats) {

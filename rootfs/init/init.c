@@ -25,6 +25,10 @@
  * For `minipod exec`, -m enters the container's mount namespace (the
  * runtime cannot: its thread must stay where it can exec this helper) and -T
  * makes a pseudo-terminal the controlling terminal and standard streams.
+ * With -P DIR (the pause), it first moves into a mount namespace of its own
+ * whose root is an empty read-only tmpfs on DIR: nothing of the host's tree
+ * is reachable through the pause's /proc/1/root, as with Kubernetes' pause
+ * in its scratch image; the program is exec'd from a descriptor opened before.
  * With -r (a pod on the host's PID namespace), it stays as the app's parent
  * instead: a child subreaper that forwards signals to the app and, once the
  * app has exited, kills and reaps whatever the app left behind. In a PID
@@ -35,7 +39,7 @@
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
  *                     [-u UID -g GID [-G GID,GID...]] [-C CAPMASK] [-n] [-S FILTER] [-k PATH]... [-o PATH]...
- *                     [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]
+ *                     [-r] [-m MNTNS] [-T TTY] [-P DIR] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -264,7 +268,7 @@ static void become_reaper(void) {
 int main(int argc, char **argv) {
   int deathsig = 0, newproc = 0, setuser = 0, reaper = 0, nnp = 0, setcaps = 0;
   unsigned long long caps = 0;
-  const char *filter = NULL;
+  const char *filter = NULL, *isolate = NULL;
   const char *masked[MAX_PATHS], *readonly[MAX_PATHS];
   size_t nmasked = 0, nreadonly = 0;
   const char *status = NULL, *workdir = NULL, *argv0 = NULL, *mntns = NULL, *tty = NULL;
@@ -273,7 +277,7 @@ int main(int argc, char **argv) {
   size_t ngroups = 0, ncgroups = 0;
   const char *cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:S:T:w:u:g:G:C:k:o:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:S:P:T:w:u:g:G:C:k:o:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'c':
@@ -285,6 +289,7 @@ int main(int argc, char **argv) {
     case 'p': newproc = 1; break;
     case 'n': nnp = 1; break;
     case 'S': filter = optarg; break;
+    case 'P': isolate = optarg; break;
     case 'C': caps = strtoull(optarg, NULL, 16); setcaps = 1; break;
     case 'k':
     case 'o':
@@ -303,7 +308,7 @@ int main(int argc, char **argv) {
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-S FILTER] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-S FILTER] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] [-P DIR] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -368,6 +373,19 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < nreadonly; i++)
     readonly_path(readonly[i]);
 
+  int program = -1;
+  if (isolate) {
+    program = open(argv[optind], O_RDONLY | O_CLOEXEC);
+    if (program < 0)
+      fail(125, "open %s: %s", argv[optind], strerrorname_np(errno));
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+      fail(125, "a mount namespace of its own: %s", strerrorname_np(errno));
+    if (mount("tmpfs", isolate, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555") < 0)
+      fail(125, "mount tmpfs on %s: %s", isolate, strerrorname_np(errno));
+    if (chdir(isolate) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+      fail(125, "pivot_root to an empty root: %s", strerrorname_np(errno));
+  }
+
   /* Before the switch of user: the reaper keeps the right to kill what the app leaves. */
   if (reaper)
     become_reaper();
@@ -409,6 +427,10 @@ int main(int argc, char **argv) {
   const char *prog = argv[optind];
   if (argv0)
     argv[optind] = (char *)argv0;
+  if (program >= 0) {
+    fexecve(program, &argv[optind], environ);
+    fail(126, "exec %s: %s", prog, strerror(errno));
+  }
   execvpe(prog, &argv[optind], environ);
   int err = errno;
   if (err == ENOENT && !strchr(prog, '/'))

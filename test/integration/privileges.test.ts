@@ -136,6 +136,22 @@ test("a container cannot overwrite the pause's binary through /proc/1/exe: it is
   assert.ok(readFileSync(pause).equals(before), 'build/pause unchanged');
 });
 
+test("the pause lives in an empty read-only root of its own: /proc/1/root shows nothing of the host, even to a container allowed to ptrace", async ({ scratch }) => {
+  const file = scratch.manifest('root.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root' },
+    spec: {
+      restartPolicy: 'Never', shareProcessNamespace: true,
+      containers: [{
+        name: 'c', image: 'busybox', securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
+        command: ['sh', '-c', 'echo "entries: $(ls -A /proc/1/root | wc -l)"; (touch /proc/1/root/x) 2>/dev/null && echo writable || echo read-only; grep -c . /proc/1/mounts'],
+      }],
+    },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'c'), ['entries: 0', 'read-only', '1']);
+});
+
 test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {
   const file = scratch.manifest('bad.json', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad' },

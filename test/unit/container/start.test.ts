@@ -6,7 +6,7 @@ import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../../lib/security/paths.ts';
 import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
-const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) } };
+const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) }, mountNamespace: 55, close: () => {} };
 
 function plan(rootfs: string): ContainerPlan {
   return containerPlan({ rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' });
@@ -27,10 +27,11 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
   try {
     startContainer(ctx, sandbox, pod(), plan(rootfs));
     const opened = libc.calls.filter(([n]) => n === 'open').map(([, p]) => p);
-    // the namespaces, then the root to make the working directory in
-    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/proc/777/ns/mnt', '/l/rootfs']);
+    // the pause's namespaces (the pod's mount namespace is the sandbox's descriptor, not the pause's), then the root to make the working directory in
+    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/l/rootfs']);
     const unshareAt = podUnshare(libc.calls);
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS]);
+    assert.equal(libc.calls.find(([n, , nstype]) => n === 'setns' && nstype === CLONE_NEWNS)![1], sandbox.mountNamespace);
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS | CLONE_NEWPID]);
     assert.ok(libc.names().indexOf('pivot_root') > unshareAt);
     const [, , , statusWrite] = libc.calls.find(([n]) => n === 'pipe2')!;
@@ -95,7 +96,9 @@ test('a failed pivot_root: the thread returns, no process, every descriptor clos
     const opened = libc.calls.filter(([n]) => n === 'open' || n === 'openat2' || n === 'pipe2').length + 1; // pipe2 opens two
     const closed = libc.names().filter((n) => n === 'close').length;
     assert.is(closed, opened);
-    assert.equal(libc.names().slice(-7, -6), ['fchdir']);
+    // back to the runtime's own namespaces and cwd, then the descriptors closed
+    const after = libc.names().slice(libc.names().lastIndexOf('pivot_root') + 1);
+    assert.equal(after.filter((n) => n !== 'close'), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
   } finally {
     remove();
   }

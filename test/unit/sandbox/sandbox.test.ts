@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sandboxNamespaces, startSandbox } from '../../../lib/sandbox/sandbox.ts';
-import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_PRIVATE, MS_REC, SIOCSIFFLAGS } from '../../../lib/sys/constants.ts';
+import { O_CLOEXEC, O_RDONLY, CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_PRIVATE, MS_REC, SIOCSIFFLAGS } from '../../../lib/sys/constants.ts';
 import { fakeContext } from '../../helpers/fake-context.ts';
 
 const host = { network: false, ipc: false, pid: false };
-const spec = { hostname: 'web-0', shmDir: '/run/minipod/p1/shm', host, memoryVolumes: [], cgroupProcs: [] };
+const spec = { hostname: 'web-0', shmDir: '/run/minipod/p1/shm', host, memoryVolumes: [], cgroupProcs: [], pauseRoot: '/run/minipod/p1/pause-root' };
 
 test('creates every pod namespace in one unshare, on the runtime thread, then returns', () => {
   const { ctx, libc, spawner } = fakeContext();
@@ -19,10 +19,18 @@ test('creates every pod namespace in one unshare, on the runtime thread, then re
   // lo up: a socket in the new netns, read flags, set flags, close
   assert.equal(libc.names().slice(5, 9), ['socket', 'ioctl', 'ioctl', 'close']);
   assert.is(libc.calls[7]![2], SIOCSIFFLAGS);
+  // the pod's mount namespace, held for the containers (the pause leaves it for an empty one)
+  assert.equal(libc.calls[9], ['open', '/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC]);
+  const mntFd = sandbox.mountNamespace;
+  assert.not.ok(libc.calls.some(([n, fd]) => n === 'close' && fd === mntFd), 'held open for the containers');
   // then back to the host's namespaces: five setns and the cwd
-  assert.equal(libc.names().slice(9), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
+  assert.equal(libc.names().slice(10), ['setns', 'setns', 'setns', 'setns', 'setns', 'fchdir']);
   assert.is(sandbox.pid, 1000);
-  assert.equal(spawner.requests[0], { path: ctx.initExec, args: ['-a', '/pause', '-d', '--', ctx.pauseExec], env: {}, output: 'ignore' });
+  assert.equal(spawner.requests[0], {
+    path: ctx.initExec, args: ['-a', '/pause', '-d', '-P', '/run/minipod/p1/pause-root', '--', ctx.pauseExec], env: {}, output: 'ignore',
+  });
+  sandbox.close();
+  assert.equal(libc.calls.at(-1), ['close', mntFd]);
 });
 
 test('a failure after unshare still returns the thread to the host namespaces, and nothing is spawned', () => {
