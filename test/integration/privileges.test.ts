@@ -117,39 +117,31 @@ test('seccompProfile RuntimeDefault is the default, also from the pod securityCo
   assert.is(r.stderr, 'minipod: spec.securityContext.seccompProfile.type: Unsupported value: "Localhost": supported values: "RuntimeDefault", "Unconfined"');
 });
 
-test("a container cannot overwrite the pause's binary through /proc/1/exe: it is a sealed in-memory copy", async ({ scratch }) => {
-  const pause = new URL('../../build/pause', import.meta.url).pathname;
-  const before = readFileSync(pause);
-  const file = scratch.manifest('seal.json', {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'seal' },
+/** A container `c` beside the pause in one PID namespace, with `add` capabilities, running `script`: its lines. */
+async function besidePause(scratch: Scratch, add: string[], script: string): Promise<string[]> {
+  const file = scratch.manifest('beside.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'beside' },
     spec: {
       restartPolicy: 'Never', shareProcessNamespace: true,
-      containers: [{
-        name: 'c', image: 'busybox', securityContext: { capabilities: { add: ['ALL'] } },
-        command: ['sh', '-c', 'readlink /proc/1/exe; (echo x > /proc/1/exe) 2>/dev/null && echo written || echo refused; cat /proc/1/comm'],
-      }],
+      containers: [{ name: 'c', image: 'busybox', securityContext: { capabilities: { add } }, command: ['sh', '-c', script] }],
     },
   });
   const r = await scratch.minipod(['run', file]);
   assert.is(r.exitCode, 0, r.all);
-  assert.equal(linesOf(r.stdout, 'c'), ['/memfd:pause (deleted)', 'refused', 'pause']);
+  return linesOf(r.stdout, 'c');
+}
+
+test("a container cannot overwrite the pause's binary through /proc/1/exe: it is a sealed in-memory copy", async ({ scratch }) => {
+  const pause = new URL('../../build/pause', import.meta.url).pathname;
+  const before = readFileSync(pause);
+  const lines = await besidePause(scratch, ['ALL'], 'readlink /proc/1/exe; (echo x > /proc/1/exe) 2>/dev/null && echo written || echo refused; cat /proc/1/comm');
+  assert.equal(lines, ['/memfd:pause (deleted)', 'refused', 'pause']);
   assert.ok(readFileSync(pause).equals(before), 'build/pause unchanged');
 });
 
 test("the pause lives in an empty read-only root of its own: /proc/1/root shows nothing of the host, even to a container allowed to ptrace", async ({ scratch }) => {
-  const file = scratch.manifest('root.json', {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'root' },
-    spec: {
-      restartPolicy: 'Never', shareProcessNamespace: true,
-      containers: [{
-        name: 'c', image: 'busybox', securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
-        command: ['sh', '-c', 'echo "entries: $(ls -A /proc/1/root | wc -l)"; (touch /proc/1/root/x) 2>/dev/null && echo writable || echo read-only; grep -c . /proc/1/mounts'],
-      }],
-    },
-  });
-  const r = await scratch.minipod(['run', file]);
-  assert.is(r.exitCode, 0, r.all);
-  assert.equal(linesOf(r.stdout, 'c'), ['entries: 0', 'read-only', '1']);
+  const script = 'echo "entries: $(ls -A /proc/1/root | wc -l)"; (touch /proc/1/root/x) 2>/dev/null && echo writable || echo read-only; grep -c . /proc/1/mounts';
+  assert.equal(await besidePause(scratch, ['SYS_PTRACE'], script), ['entries: 0', 'read-only', '1']);
 });
 
 test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {
