@@ -259,14 +259,14 @@ export class PodSupervisor {
   }
 
   /**
-   * Once the container's process runs its app (the exec helper has exec'd:
-   * /proc/PID/exe is no longer the helper), as kubelet calls a container
+   * Once the container's process runs its app, as kubelet calls a container
    * started; or once an exit (a command that could not be executed) has
-   * been handled.
+   * been handled. Until then /proc/PID/exe is the runtime's own binary (the
+   * fork) or the exec helper's sealed copy.
    */
   private async execed(slot: Slot): Promise<void> {
     const process = slot.process;
-    const helper = realpathSync(this.ctx.files.init);
+    const before = [realpathSync(globalThis.process.execPath), readlinkSync(this.ctx.initExec)];
     while (process && slot.process === process) {
       let exe: string;
       try {
@@ -274,7 +274,7 @@ export class PodSupervisor {
       } catch {
         return slot.exited; // gone: its exit tells
       }
-      if (exe !== helper) return;
+      if (!before.includes(exe)) return;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
