@@ -107,6 +107,15 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
  * an error halfway through start): app containers are stopped first, then
  * the sidecars in reverse order, all within one grace period, then the pause.
  */
+/** Where a /proc symlink leads, or null once it leads nowhere (the process or descriptor is gone). */
+function link(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** A pod's id: the first 12 hex digits of its uid, as the state root and the cgroups name it. */
 export const podId = (uid: string) => uid.replaceAll('-', '').slice(0, 12);
 
@@ -266,14 +275,10 @@ export class PodSupervisor {
    */
   private async execed(slot: Slot): Promise<void> {
     const process = slot.process;
-    const before = [realpathSync(globalThis.process.execPath), readlinkSync(this.ctx.initExec)];
+    const before = [realpathSync(globalThis.process.execPath), link(this.ctx.initExec)];
     while (process && slot.process === process) {
-      let exe: string;
-      try {
-        exe = readlinkSync(`/proc/${process.child.pid}/exe`);
-      } catch {
-        return slot.exited; // gone: its exit tells
-      }
+      const exe = link(`/proc/${process.child.pid}/exe`);
+      if (exe === null) return slot.exited; // gone: its exit tells
       if (!before.includes(exe)) return;
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
