@@ -6,6 +6,7 @@ import { findPod } from '../lib/state/store.ts';
 import { columns } from '../lib/status/table.ts';
 import type { Globals } from './globals.ts';
 import { shownPhase } from './ps.ts';
+import { oneOf } from './options.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Prints a pod's state as JSON: its manifest, status, the pause's and the
@@ -30,10 +31,7 @@ function namespaces(ref: ProcessRef | null): Record<string, string> | null {
 export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {
   const [ref, ...extra] = positionals;
   if (!ref || extra.length) throw new MinipodError(`usage: ${usage}`);
-  const format = values.format ?? 'json';
-  if (format !== 'json' && format !== 'table') {
-    throw new MinipodError(`--format: Unsupported value: ${JSON.stringify(format)}: supported values: "json", "table"`);
-  }
+  const format = oneOf(values.format, 'format', ['json', 'table']);
   const pod = findPod(globals.root, ref);
   const pause = namespaces(pod.pause);
   const rows = [

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MinipodError } from '../lib/errors.ts';
 import { followLogFile, formatLine, readLogFile, tail } from '../lib/logs/cri.ts';
 import { isAlive } from '../lib/state/process-ref.ts';
@@ -22,8 +23,6 @@ export const options = {
   tail: { type: 'string' },
   timestamps: { type: 'boolean' },
 } as const;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function container(pod: PodRecord, name: string | undefined) {
   const all = [...pod.initContainers, ...pod.containers];

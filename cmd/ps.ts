@@ -1,4 +1,5 @@
 import { MinipodError } from '../lib/errors.ts';
+import { isLost } from '../lib/state/cleanup.ts';
 import { isAlive } from '../lib/state/process-ref.ts';
 import { isFinished, type PodRecord } from '../lib/state/record.ts';
 import { listPods } from '../lib/state/store.ts';
@@ -20,7 +21,7 @@ export const options = {
 
 /** The phase as the user should see it: Unknown when nothing supervises a pod that has not finished, as kubectl shows a lost node's pods. */
 export function shownPhase(pod: PodRecord): string {
-  return isFinished(pod.phase) || isAlive(pod.supervisor) ? pod.phase : 'Unknown';
+  return isLost(pod) ? 'Unknown' : pod.phase;
 }
 
 export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {

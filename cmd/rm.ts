@@ -33,9 +33,13 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   }
   const host = await openHost();
   await withLock(host.libc, globals.root, async () => {
-    if (isLost(pod)) await cleanUp(host.libc, globals.root, pod, { logs: true });
-    rmSync(join(globals.root, pod.id), { recursive: true, force: true });
-    removeLogs(globals.root, pod.logDir);
+    // A lost pod's processes and cgroups go too; its state and logs in either case.
+    if (isLost(pod)) {
+      await cleanUp(host.libc, globals.root, pod, { logs: true });
+    } else {
+      rmSync(join(globals.root, pod.id), { recursive: true, force: true });
+      removeLogs(globals.root, pod.logDir);
+    }
   });
   process.stdout.write(`${pod.id}\n`);
   return 0;

@@ -1,15 +1,16 @@
+import { resolve } from 'node:path';
 import { openCgroups } from '../lib/cgroup/open.ts';
 import { openContext } from '../lib/context.ts';
+import { request } from '../lib/daemon/client.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { podStatus } from '../lib/status/kube.ts';
 import { statsTable, statusTable } from '../lib/status/table.ts';
 import { launchPod } from '../lib/supervisor/launch.ts';
 import type { PodSupervisor, StopSignal } from '../lib/supervisor/pod.ts';
-import { request } from '../lib/daemon/client.ts';
-import { resolve } from 'node:path';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
 import { planFromFile } from './manifest.ts';
+import { oneOf, seconds } from './options.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Runs the pod in the foreground. Each line a container writes is printed as
@@ -46,15 +47,6 @@ export const options = {
 /** The kubelet's default pod pids limit is unlimited; minipod's is a fork bomb's ceiling. */
 const DEFAULT_PIDS_LIMIT = 4096;
 
-function oneOf<T extends string>(value: VerbArgs['values'][string], option: string, supported: readonly T[]): T {
-  if (value === undefined) return supported[0]!;
-  const found = supported.find((o) => o === value);
-  if (!found) {
-    throw new MinipodError(`--${option}: Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((o) => `"${o}"`).join(', ')}`);
-  }
-  return found;
-}
-
 function positiveInteger(value: VerbArgs['values'][string], option: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^[1-9]\d{0,9}$/.test(value)) {
@@ -69,15 +61,6 @@ function cgroupPath(value: VerbArgs['values'][string]): string | undefined {
     throw new MinipodError(`--cgroup-parent: Invalid value: ${JSON.stringify(value)}: must be an absolute cgroup path without . or .. (as /proc/self/cgroup shows them)`);
   }
   return value.replace(/\/+$/, '') || '/';
-}
-
-function seconds(value: VerbArgs['values'][string], option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new MinipodError(`--${option}: Invalid value: ${JSON.stringify(value)}: must be a number of seconds >= 0`);
-  }
-  return n;
 }
 
 export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {

@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from '../lib/daemon/client.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { isAlive } from '../lib/state/process-ref.ts';
 import { isFinished } from '../lib/state/record.ts';
 import { findPod, listPods } from '../lib/state/store.ts';
 import type { Globals } from './globals.ts';
+import { seconds } from './options.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Stops a pod as its deletion in Kubernetes does: SIGTERM to its containers
@@ -14,15 +16,10 @@ run's grace period.`;
 export const usage = 'minipod [--root DIR] stop [--grace SECONDS] POD';
 export const options = { grace: { type: 'string' } } as const;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 export async function run({ values, positionals }: VerbArgs, globals: Globals): Promise<number> {
   const [ref, ...extra] = positionals;
   if (!ref || extra.length) throw new MinipodError(`usage: ${usage}`);
-  const graceSeconds = values.grace === undefined ? undefined : Number(values.grace);
-  if (graceSeconds !== undefined && (!Number.isFinite(graceSeconds) || graceSeconds < 0 || String(values.grace).trim() === '')) {
-    throw new MinipodError(`--grace: Invalid value: ${JSON.stringify(values.grace)}: must be a number of seconds >= 0`);
-  }
+  const graceSeconds = seconds(values.grace, 'grace');
   const pod = findPod(globals.root, ref);
   if (isFinished(pod.phase)) return 0;
   if (!isAlive(pod.supervisor)) throw new MinipodError(`pod "${pod.name}" has lost its supervisor (pid ${pod.supervisor.pid}): run minipod gc`);

@@ -5,6 +5,7 @@
 // nothing is ever created or written outside it, and only processes minipod
 // starts ever enter it, each by itself before it execs (see minipod-init -c).
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MinipodError } from '../errors.ts';
 import type { CgroupLayout, Controller, Hierarchy } from './detect.ts';
 import type { CgroupFs } from './fs.ts';
@@ -259,8 +260,6 @@ function containerCgroup(fs: CgroupFs, trees: Tree[], rel: string): ContainerCgr
     },
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How long a cgroup may take to empty once its processes are killed (their exit and reaping). */
 const EMPTY_WITHIN_MS = 5000;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MinipodError } from '../errors.ts';
 import { type Reply, type Request, socketPath } from './protocol.ts';
 
@@ -33,8 +34,6 @@ function ask(path: string, req: Request): Promise<Reply> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Ask the shared supervisor of `root`, starting it first if none answers:

@@ -5,6 +5,7 @@
 // with its processes.
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupFs } from '../cgroup/fs.ts';
 import { releaseMarked } from '../cgroup/pod-cgroups.ts';
 import { MinipodError } from '../errors.ts';
@@ -13,8 +14,6 @@ import { SIGKILL } from '../sys/constants.ts';
 import { isAlive } from './process-ref.ts';
 import type { PodRecord } from './record.ts';
 import { removeLogs } from './store.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether the pod's supervisor is gone while the pod had not finished. */
 export function isLost(pod: PodRecord): boolean {

@@ -1,11 +1,10 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MinipodError } from '../errors.ts';
 import { LOCK_EX, LOCK_NB, O_CLOEXEC, O_CREAT, O_RDWR } from '../sys/constants.ts';
 import { EWOULDBLOCK } from '../sys/errno.ts';
 import { type Libc, SyscallError } from '../sys/libc.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One CLI call at a time changes the set of pods under a state root (a name

@@ -1,5 +1,6 @@
 import { readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { podResources, type ContainerResources } from '../cgroup/limits.ts';
 import type { ContainerCgroup, PodCgroups } from '../cgroup/pod-cgroups.ts';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
@@ -280,7 +281,7 @@ export class PodSupervisor {
       const exe = link(`/proc/${process.child.pid}/exe`);
       if (exe === null) return slot.exited; // gone: its exit tells
       if (!before.includes(exe)) return;
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await sleep(2);
     }
   }
 
