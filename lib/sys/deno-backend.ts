@@ -14,11 +14,13 @@ const SYMBOLS = {
   sethostname: { parameters: ['buffer', 'usize'], result: 'i32' },
   mount: { parameters: ['buffer', 'buffer', 'buffer', 'usize', 'buffer'], result: 'i32' },
   umount2: { parameters: ['buffer', 'i32'], result: 'i32' },
-  // syscall(2), prctl(2), ioctl(2) and open(2) are variadic; Deno's FFI is not.
+  // syscall(2), prctl(2), ioctl(2), open(2) and openat(2) are variadic; Deno's FFI is not.
   // On x86_64 and aarch64 Linux the variadic integer and pointer arguments
   // travel in the same registers as fixed ones, so fixed prototypes are exact.
   syscall: { parameters: ['isize', 'buffer', 'buffer'], result: 'isize' },
   openat2: { name: 'syscall', parameters: ['isize', 'isize', 'buffer', 'buffer', 'usize'], result: 'isize' },
+  openat: { parameters: ['i32', 'buffer', 'i32', 'u32'], result: 'i32' },
+  readlinkat: { parameters: ['i32', 'buffer', 'buffer', 'usize'], result: 'isize' },
   mkdirat: { parameters: ['i32', 'buffer', 'u32'], result: 'i32' },
   chdir: { parameters: ['buffer'], result: 'i32' },
   fchdir: { parameters: ['i32'], result: 'i32' },
@@ -62,6 +64,8 @@ export function denoLibc(): RawLibc {
     chroot: (path) => int(s.chroot(cstr(path))),
     open: (path, flags, mode) => int(s.open(cstr(path), flags, mode)),
     openat2: (dirfd, path, how) => int(s.openat2(openat2, dirfd, cstr(path), how, how.length)),
+    openat: (dirfd, path, flags, mode) => int(s.openat(dirfd, cstr(path), flags, mode)),
+    readlinkat: (dirfd, path, buf, size) => int(s.readlinkat(dirfd, cstr(path), buf, size)),
     mkdirat: (dirfd, path, mode) => int(s.mkdirat(dirfd, cstr(path), mode)),
     close: (fd) => int(s.close(fd)),
     pipe2: (fds, flags) => int(s.pipe2(new Uint8Array(fds.buffer), flags)),

@@ -25,3 +25,5 @@ export const EEXIST = 17;
 export const EXDEV = 18;
 export const ENOTDIR = 20;
 export const EINVAL = 22;
+export const ENOSYS = 38;
+export const ELOOP = 40;

@@ -1,3 +1,4 @@
+import { EINVAL } from './errno.ts';
 import type { Host } from './host.ts';
 import { Libc, type RawLibc } from './libc.ts';
 import type { Child, ExitStatus, SpawnRequest, Spawner } from './process.ts';
@@ -52,6 +53,12 @@ export class FakeLibc implements RawLibc {
   openat2 = (dirfd: number, path: string, how: Uint8Array) => {
     const [flags, mode, resolve] = new BigUint64Array(how.buffer, how.byteOffset, 3);
     return this.call('openat2', [dirfd, path, Number(flags), Number(mode), Number(resolve)], this.nextFd++);
+  };
+  openat = (dirfd: number, path: string, flags: number, mode: number) => this.call('openat', [dirfd, path, flags, mode], this.nextFd++);
+  /** Every path is a plain file to the fake: readlinkat says EINVAL, not a link. */
+  readlinkat = (dirfd: number, path: string) => {
+    this.lastErrno = EINVAL;
+    return this.call('readlinkat', [dirfd, path], -1);
   };
   mkdirat = (dirfd: number, path: string, mode: number) => this.call('mkdirat', [dirfd, path, mode]);
   close = (fd: number) => this.call('close', [fd]);

@@ -29,6 +29,8 @@ export function koffiLibc(): RawLibc {
   const fchdir = fn('int fchdir(int fd)');
   const chroot = fn('int chroot(const char *path)');
   const open = fn('int open(const char *path, int flags, ...)');
+  const openat = fn('int openat(int dirfd, const char *path, int flags, ...)');
+  const readlinkat = fn('intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)');
   const mkdirat = fn('int mkdirat(int dirfd, const char *path, uint32_t mode)');
   const close = fn('int close(int fd)');
   const pipe2 = fn('int pipe2(_Out_ int32_t *fds, int flags)');
@@ -59,6 +61,8 @@ export function koffiLibc(): RawLibc {
     open: (path, flags, mode) => open(path, flags, 'uint32_t', mode),
     openat2: (dirfd, path, how) =>
       syscall(openat2, 'int', dirfd, 'const char *', path, 'uint8_t *', how, 'size_t', how.length),
+    openat: (dirfd, path, flags, mode) => openat(dirfd, path, flags, 'uint32_t', mode),
+    readlinkat: (dirfd, path, buf, size) => readlinkat(dirfd, path, buf, size),
     mkdirat: (dirfd, path, mode) => mkdirat(dirfd, path, mode),
     close: (fd) => close(fd),
     pipe2: (fds, flags) => pipe2(fds, flags),

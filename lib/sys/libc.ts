@@ -1,6 +1,7 @@
 import { MinipodError } from '../errors.ts';
 import { cloneFlagNames, MNT_DETACH } from './constants.ts';
-import { errnoName } from './errno.ts';
+import { ENOSYS, errnoName } from './errno.ts';
+import { openat2Walk, WalkErrno } from './openat2-walk.ts';
 
 /**
  * The raw C library as a backend exposes it: each call returns what the C
@@ -22,6 +23,8 @@ export interface RawLibc {
   open(path: string, flags: number, mode: number): number;
   /** `how` is struct open_how: flags, mode, resolve, each a u64. */
   openat2(dirfd: number, path: string, how: Uint8Array): number;
+  openat(dirfd: number, path: string, flags: number, mode: number): number;
+  readlinkat(dirfd: number, path: string, buf: Uint8Array, size: number): number;
   mkdirat(dirfd: number, path: string, mode: number): number;
   close(fd: number): number;
   pipe2(fds: Int32Array, flags: number): number;
@@ -61,6 +64,9 @@ const encoder = new TextEncoder();
  * failure throws a SyscallError naming the call and its important argument.
  */
 export class Libc {
+  /** Set once the kernel has said it has no openat2: the walk stands in from then on. */
+  private walkOpenat2 = false;
+
   constructor(readonly raw: RawLibc) {}
 
   private check(result: number, call: string, args: string): number {
@@ -112,11 +118,27 @@ export class Libc {
     return this.check(this.raw.open(path, flags, mode), 'open', path);
   }
 
-  /** openat2(2); `what` names dirfd for the error message. */
+  /**
+   * openat2(2); `what` names dirfd for the error message. On a kernel
+   * without it (ENOSYS), the same lookup is walked component by component
+   * (openat2-walk.ts), with the same errors.
+   */
   openat2(dirfd: number, path: string, how: { flags: number; mode?: number; resolve: number }, what: string): number {
-    const struct = new BigUint64Array([BigInt(how.flags), BigInt(how.mode ?? 0), BigInt(how.resolve)]);
     const args = `${what}, ${JSON.stringify(path)}`;
-    return this.check(this.raw.openat2(dirfd, path, new Uint8Array(struct.buffer)), 'openat2', args);
+    if (!this.walkOpenat2) {
+      const struct = new BigUint64Array([BigInt(how.flags), BigInt(how.mode ?? 0), BigInt(how.resolve)]);
+      const fd = this.raw.openat2(dirfd, path, new Uint8Array(struct.buffer));
+      if (fd >= 0) return fd;
+      const errno = this.raw.errno();
+      if (errno !== ENOSYS) throw new SyscallError('openat2', args, errno);
+      this.walkOpenat2 = true;
+    }
+    try {
+      return openat2Walk(this.raw, dirfd, path, how.flags, how.mode ?? 0, how.resolve);
+    } catch (err) {
+      if (err instanceof WalkErrno) throw new SyscallError('openat2', args, err.errno);
+      throw err;
+    }
   }
 
   mkdirat(dirfd: number, path: string, mode: number, what: string): void {

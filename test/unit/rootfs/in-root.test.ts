@@ -1,4 +1,4 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -6,11 +6,12 @@ import * as assert from 'uvu/assert';
 import { ensureIn, fdPath, openIn, type Scope } from '../../../lib/rootfs/in-root.ts';
 import {
   O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
 } from '../../../lib/sys/constants.ts';
-import { ENOENT, ENOTDIR, EXDEV } from '../../../lib/sys/errno.ts';
+import { ENOENT, ENOSYS, ENOTDIR, EXDEV } from '../../../lib/sys/errno.ts';
 import { type Call, FakeLibc } from '../../../lib/sys/fake.ts';
 import { openHost } from '../../../lib/sys/host.ts';
-import { Libc, SyscallError } from '../../../lib/sys/libc.ts';
+import { Libc, type RawLibc, SyscallError } from '../../../lib/sys/libc.ts';
 
 const EACCES = 13;
 const EEXIST = 17;
@@ -285,13 +286,87 @@ function withRoot<T>(libc: Libc, dir: string, fn: (fd: number) => T): T {
   }
 }
 
-test('real kernel: in-root clamps a symlink to / at the root; beneath refuses it with EXDEV', async () => {
-  const libc = await realLibc();
-  if (typeof libc === 'string') {
-    console.log(`  skipping the real-kernel test: ${libc}`);
+/**
+ * The same libc on a kernel without openat2 (before 5.6): the raw call says
+ * ENOSYS, and Libc walks the path itself (lib/sys/openat2-walk.ts).
+ */
+function withoutOpenat2(libc: Libc): Libc {
+  const raw = Object.create(libc.raw) as RawLibc;
+  let errno = 0;
+  raw.errno = () => errno || libc.raw.errno();
+  raw.openat2 = () => ((errno = ENOSYS), -1);
+  for (const name of ['openat', 'readlinkat', 'close', 'mkdirat'] as const) {
+    const call = libc.raw[name] as (...args: unknown[]) => number;
+    (raw as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => ((errno = 0), call(...args));
+  }
+  return new Libc(raw);
+}
+
+const KERNELS: [string, (libc: Libc) => Libc][] = [['openat2', (libc) => libc], ['no openat2, walked', withoutOpenat2]];
+
+for (const [kernel, variant] of KERNELS) {
+  test(`real kernel (${kernel}): in-root clamps a symlink to / at the root; beneath refuses it with EXDEV`, async () => {
+    const real = await realLibc();
+    if (typeof real === 'string') {
+      console.log(`  skipping the real-kernel test: ${real}`);
+      return;
+    }
+    hostileTree(variant(real), join(tmp, kernel === 'openat2' ? 'root' : 'walked'));
+  });
+}
+
+// Differential: every lookup below ends the same way through the walk as
+// through the kernel's openat2, at the same file or with the same errno.
+test('real kernel: the walk without openat2 resolves as openat2 does', async () => {
+  const real = await realLibc();
+  if (typeof real === 'string') {
+    console.log(`  skipping the real-kernel test: ${real}`);
     return;
   }
-  const root = join(tmp, 'root');
+  const walked = withoutOpenat2(real);
+  const root = join(tmp, 'differential');
+  mkdirSync(join(root, 'inside', 'deeper'), { recursive: true });
+  closeSync(openSync(join(root, 'inside', 'file'), 'w'));
+  symlinkSync('/', join(root, 'link'));
+  symlinkSync('../..', join(root, 'inside', 'up'));
+  symlinkSync(join(tmp, 'elsewhere'), join(root, 'abs'));
+  symlinkSync('loop', join(root, 'loop'));
+  symlinkSync('inside', join(root, 'rel'));
+  symlinkSync('b', join(root, 'a'));
+  symlinkSync('c/deeper', join(root, 'b'));
+  symlinkSync('/inside', join(root, 'c'));
+  symlinkSync('missing/x', join(root, 'dangling'));
+  symlinkSync('file', join(root, 'inside', 'tofile'));
+  const paths = [
+    '', '.', '/', 'inside', 'inside/', 'inside/file', 'inside/file/', 'inside/deeper/../file', '../../inside', 'link',
+    'link/inside', 'link/../..', 'inside/up', 'inside/up/inside/deeper', 'abs', 'abs/x', 'loop', 'rel/file', 'rel/../rel/deeper',
+    'a', 'a/..', 'dangling', 'nothere', 'nothere/x', 'inside/tofile', '/inside/file', 'inside/file/x',
+  ];
+  const outcome = (libc: Libc, rootfd: number, path: string, flags: number, resolve: number) => {
+    try {
+      const fd = libc.openat2(rootfd, path, { flags, resolve }, 'root');
+      try {
+        return readlinkSync(fdPath(fd)).replace(root, '<root>');
+      } finally {
+        libc.close(fd);
+      }
+    } catch (err) {
+      return (err as SyscallError).code;
+    }
+  };
+  withRoot(real, root, (rootfd) => {
+    for (const resolve of [IN_ROOT, BENEATH, IN_ROOT | RESOLVE_NO_SYMLINKS]) {
+      for (const flags of [PATH, DIR, PATH | O_NOFOLLOW]) {
+        for (const path of paths) {
+          const expected = outcome(real, rootfd, path, flags, resolve);
+          assert.is(outcome(walked, rootfd, path, flags, resolve), expected, `${JSON.stringify(path)} flags 0${flags.toString(8)} resolve 0x${resolve.toString(16)}`);
+        }
+      }
+    }
+  });
+});
+
+function hostileTree(libc: Libc, root: string): void {
   mkdirSync(join(root, 'inside'), { recursive: true });
   symlinkSync('/', join(root, 'link'));
   symlinkSync('../..', join(root, 'inside', 'up'));
@@ -331,7 +406,7 @@ test('real kernel: in-root clamps a symlink to / at the root; beneath refuses it
   assert.not.ok(existsSync(join(tmp, 'elsewhere')));
   assert.not.ok(existsSync(join(tmp, 'x')));
   assert.not.ok(existsSync(join('/', `${unique}-file`)), `/${unique}-file made on the host`);
-});
+}
 
 /** The umask, read without changing it for long. */
 function currentUmask(): number {
