@@ -29,8 +29,9 @@ export interface CgroupLayout {
   /**
    * Per controller minipod uses, the hierarchy it is in, or null when the
    * machine has it nowhere. v2 when the v2 hierarchy offers it (its
-   * cgroup.controllers at this process's cgroup lists it), else v1. cpuacct
-   * only exists on v1 (on v2, cpu.stat carries the usage).
+   * cgroup.controllers at this process's cgroup lists it), else v1, else v2
+   * again when the v2 hierarchy has it but has not delegated it down to this
+   * cgroup. cpuacct only exists on v1 (on v2, cpu.stat carries the usage).
    */
   controllers: Record<Controller, Hierarchy | null>;
 }
@@ -69,7 +70,12 @@ export function detectCgroups(
     const path = paths.get(controller);
     return mount && path !== undefined ? hierarchy(1, mount, path) : null;
   };
-  const either = (controller: Controller): Hierarchy | null => (v2Offers.has(controller) ? v2 : v1(controller));
+  // A controller the v2 hierarchy has (its root lists it) but does not give
+  // this cgroup is a delegation problem, not a missing controller: v2 it
+  // stays, and making the pod's cgroups names the file to delegate it in.
+  const v2Has = new Set(v2Mount ? (v2Controllers(v2Mount.mountpoint) ?? '').split(/\s+/) : []);
+  const either = (controller: Controller): Hierarchy | null =>
+    v2Offers.has(controller) ? v2 : v1(controller) ?? (v2Has.has(controller) ? v2 : null);
 
   // As runc does, a mount option is a controller when /proc/self/cgroup names
   // it: that leaves out rw, xattr and the like, and name=systemd, a hierarchy

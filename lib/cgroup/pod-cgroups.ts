@@ -163,7 +163,7 @@ function prepareBase(fs: CgroupFs, tree: Tree, marked: boolean): void {
       throw new MinipodError(
         `cgroup v2: ${lacking.join(', ')} not delegated to ${base}: ${parentFile} enables only "${enabled.join(' ').trim()}". ` +
           `Enable them there (echo "${lacking.map((c) => `+${c}`).join(' ')}" > ${parentFile}; a cgroup with processes of its own cannot), ` +
-          `or give --cgroup-parent a cgroup whose parent does (systemd: systemd-run --scope -p Delegate=yes)`,
+          `or give --cgroup-parent a cgroup whose parent does (as root on systemd: --cgroup-parent /minipod, under the root cgroup, which enables them)`,
       );
     }
   }

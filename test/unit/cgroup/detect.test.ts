@@ -83,10 +83,25 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'pure v2 where cpu is not delegated to this cgroup: no cpu, and no v1 to fall back on',
+    name: 'pure v2 where cpu is not delegated to this cgroup: still v2, for the pod cgroups to name what to delegate',
     mountinfo: lines(...BASE, '26 23 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate'),
     procSelfCgroup: lines(`0::${SESSION}`),
-    v2Controllers: { [`/sys/fs/cgroup${SESSION}`]: 'memory pids\n' },
+    v2Controllers: { '/sys/fs/cgroup': 'cpuset cpu io memory pids\n', [`/sys/fs/cgroup${SESSION}`]: 'memory pids\n' },
+    expected: {
+      mode: 'v2',
+      controllers: {
+        memory: v2('/sys/fs/cgroup', SESSION),
+        cpu: v2('/sys/fs/cgroup', SESSION),
+        cpuacct: null,
+        pids: v2('/sys/fs/cgroup', SESSION),
+      },
+    },
+  },
+  {
+    name: 'pure v2 whose kernel has no cpu controller at all: no cpu, and no v1 to fall back on',
+    mountinfo: lines(...BASE, '26 23 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate'),
+    procSelfCgroup: lines(`0::${SESSION}`),
+    v2Controllers: { '/sys/fs/cgroup': 'memory pids\n', [`/sys/fs/cgroup${SESSION}`]: 'memory pids\n' },
     expected: {
       mode: 'v2',
       controllers: { memory: v2('/sys/fs/cgroup', SESSION), cpu: null, cpuacct: null, pids: v2('/sys/fs/cgroup', SESSION) },

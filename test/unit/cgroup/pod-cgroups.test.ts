@@ -28,6 +28,8 @@ import { minipodError, rejects } from '../../helpers/assert.ts';
 // Layouts, as detectCgroups returns them.
 
 const V2_MOUNT = '/sys/fs/cgroup';
+/** The pid of the process running minipod in the fake machines. */
+const SELF = 4242;
 const SCOPE = '/user.slice/x.scope';
 
 function v2Layout(): CgroupLayout {
@@ -85,13 +87,40 @@ class KernelFs extends CgroupFs {
     return super.mkdir(path);
   }
 
+  /** Set on a v2 machine: its mount point, where the v2 rules below apply. */
+  v2Mount: string | null = null;
+
   override write(path: string, text: string): void {
     if (this.refused.has(path)) throw new MinipodError(`write ${JSON.stringify(text)} to ${path}: EINVAL`);
+    if (this.v2Mount) this.v2Rules(path, text);
     this.writes.push([path, text]);
     super.write(path, text);
     // cgroup.kill: every process of the subtree is killed, and leaves it.
     if (path.endsWith('/cgroup.kill') && text === '1') {
       for (const file of procsFiles(this.hostPath(dirname(path)))) writeFileSync(file, '');
+    }
+  }
+
+  /**
+   * What cgroup v2 refuses: enabling controllers for the children of a
+   * cgroup that has processes of its own, the root excepted (the "no
+   * internal processes" rule: EBUSY); and a controller's files where the
+   * parent has not enabled it (they do not exist: ENOENT).
+   */
+  private v2Rules(path: string, text: string): void {
+    const dir = dirname(path);
+    const file = path.slice(dir.length + 1);
+    const fail = (errno: string) => {
+      throw new MinipodError(`write ${JSON.stringify(text)} to ${path}: ${errno}`);
+    };
+    if (file === 'cgroup.subtree_control') {
+      if (dir !== this.v2Mount && (this.read(`${dir}/cgroup.procs`) ?? '').trim() !== '') fail('EBUSY');
+      return;
+    }
+    const controller = /^(memory|cpu|pids)\./.exec(file)?.[1];
+    if (controller && dir !== this.v2Mount) {
+      const enabled = (this.read(`${dirname(dir)}/cgroup.subtree_control`) ?? '').split(/\s+/).map((c) => c.replace(/^\+/, ''));
+      if (!enabled.includes(controller)) fail('ENOENT');
     }
   }
 
@@ -119,9 +148,13 @@ class FakeMachine {
   readonly root = mkdtempSync(join(tmpdir(), 'minipod-cgroup-'));
   readonly fs = new KernelFs(this.root);
 
+  /** This process (`SELF`) is in its own cgroups, as minipod is on a real machine. */
   constructor(layout: CgroupLayout, files: Record<string, string> = {}) {
     for (const h of Object.values(layout.controllers)) {
-      if (h) mkdirSync(this.root + h.mount + h.path, { recursive: true });
+      if (!h) continue;
+      mkdirSync(this.root + h.mount + h.path, { recursive: true });
+      if (h.version === 2) this.fs.v2Mount = h.mount;
+      if (h.path !== '/') this.enter(h.mount + h.path, SELF);
     }
     for (const [path, text] of Object.entries(files)) this.file(path, text);
   }
@@ -255,6 +288,24 @@ test('v2: the kubelet values, in the v2 files, written only under <own cgroup>/m
   }
 });
 
+test('the v2 fake refuses what the kernel refuses, so the tests above pass under its rules', () => {
+  const machine = new FakeMachine(v2Layout(), V2_DELEGATED);
+  try {
+    const own = `${V2_MOUNT}${SCOPE}`;
+    machine.file(`${own}/x/cgroup.procs`, '');
+    assert.throws(() => machine.fs.write(`${own}/cgroup.subtree_control`, '+memory'), /EBUSY/);
+    machine.fs.write(`${own}/x/memory.max`, '1');
+    machine.file(`${own}/x/z/cgroup.procs`, '');
+    assert.throws(() => machine.fs.write(`${own}/x/z/pids.max`, '1'), /ENOENT/);
+    machine.fs.write(`${own}/x/cgroup.subtree_control`, '+pids');
+    machine.file(`${own}/x/y/cgroup.procs`, '');
+    assert.throws(() => machine.fs.write(`${own}/x/y/memory.max`, '1'), /ENOENT/);
+    machine.fs.write(`${own}/x/y/pids.max`, '1');
+  } finally {
+    machine.remove();
+  }
+});
+
 test('v2: a container without a cpu limit gets no cpu.max, and the smallest weight without a request', () => {
   const machine = new FakeMachine(v2Layout(), V2_DELEGATED);
   try {
@@ -308,7 +359,7 @@ test('v2: the exact message for a parent that enables cpu and memory only', () =
       message,
       `cgroup v2: pids not delegated to ${V2_BASE}: ${parentFile} enables only "cpu memory". ` +
         `Enable them there (echo "+pids" > ${parentFile}; a cgroup with processes of its own cannot), ` +
-        'or give --cgroup-parent a cgroup whose parent does (systemd: systemd-run --scope -p Delegate=yes)',
+        'or give --cgroup-parent a cgroup whose parent does (as root on systemd: --cgroup-parent /minipod, under the root cgroup, which enables them)',
     );
   } finally {
     machine.remove();
