@@ -1,9 +1,10 @@
 #!/bin/sh
-# The start-up benchmark of issue #2: minipod (Node and Deno) against crun and
-# the bare runtimes, on the same busybox rootfs, in one run; plus the pause's
-# resident memory against catatonit's; plus what cgroups cost (issue #4): a pod
-# of ten limited containers with and without cgroups. Needs root and `make`
-# done first.
+# The start-up benchmark of issues #2 and #7: minipod (Node and Deno) against
+# crun, runc, bubblewrap and util-linux's unshare, on the same busybox rootfs,
+# in one run; plus the pause's size and resident memory against catatonit's;
+# plus what cgroups cost (issue #4): a pod of one and a pod of ten limited
+# containers, each with and without cgroups. Needs root and `make` done first;
+# installs what it compares against from Debian's packages when missing.
 # usage: sh bench/start.sh          writes bench/results/start.{md,json}
 #        RUNS=3 OUT=DIR sh bench/start.sh   a quick check that leaves the
 #                                     committed figures alone
@@ -31,15 +32,8 @@ for f in "$bundle" build/pause "$deno" "$rootfs/bin/true"; do
   [ -e "$f" ] || { echo "bench: $f is missing: run make first" >&2; exit 1; }
 done
 
-need() { # COMMAND DEBIAN_PACKAGE
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "bench: installing Debian's $2" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
-}
-need hyperfine hyperfine
-need crun crun
-need catatonit catatonit
+. bench/lib.sh
+need_all
 
 # What we start must not outlive us, nor leave mounts or cgroups behind:
 # remember how things were, and compare at the end.
@@ -55,12 +49,12 @@ cleanup() {
   ps -e -o pid=,comm= | sort >"$tmp/ps.after"
   # Only processes of the kinds we start: someone else may be running tests.
   new=$(comm -13 "$tmp/ps.before" "$tmp/ps.after" |
-    grep -E ' (pause|catatonit|crun|sleep|true|minipod-init|hyperfine)$' || true)
+    grep -E ' (pause|catatonit|crun|runc|bwrap|unshare|sleep|true|minipod-init|hyperfine)$' || true)
   [ -z "$new" ] || printf 'bench: WARNING: new processes of the kinds the bench starts (ours, or started by someone else meanwhile):\n%s\n' "$new" >&2
   [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ] ||
     echo "bench: WARNING: /proc/self/mountinfo has $(wc -l </proc/self/mountinfo) lines, $mounts_before before" >&2
   [ "$(find /sys/fs/cgroup -name '*crun*' -o -name 'bench-*' 2>/dev/null | wc -l)" = "$cgroups_before" ] ||
-    echo "bench: WARNING: crun left cgroups behind under /sys/fs/cgroup" >&2
+    echo "bench: WARNING: crun or runc left cgroups behind under /sys/fs/cgroup" >&2
   # rm -rf must never walk into a mount (a rootfs bind would lose its files).
   if grep -qF " $tmp" /proc/self/mountinfo; then
     echo "bench: WARNING: $tmp still has mounts: not removed" >&2
@@ -72,11 +66,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The crun bundle: `crun spec`'s default, minus the device cgroup (its eBPF
-# filter cannot be loaded here), running /bin/true from the same rootfs.
-mkdir -p "$tmp/bundle" "$tmp/crun" "$tmp/state"
+# The crun and runc bundles: each one's `spec` default, minus
+# linux.resources (crun cannot load its eBPF device filter here), running
+# /bin/true from the same read-only rootfs.
+mkdir -p "$tmp/bundle" "$tmp/runc-bundle" "$tmp/crun" "$tmp/runc" "$tmp/state"
 (cd "$tmp/bundle" && crun spec)
-node -e '
+(cd "$tmp/runc-bundle" && runc spec)
+for config in "$tmp/bundle/config.json" "$tmp/runc-bundle/config.json"; do node -e '
   const fs = require("fs"), [file, rootfs] = process.argv.slice(1);
   const c = JSON.parse(fs.readFileSync(file, "utf8"));
   delete c.linux.resources;
@@ -84,7 +80,7 @@ node -e '
   c.process.args = ["/bin/true"];
   c.root = { path: rootfs, readonly: true };
   fs.writeFileSync(file, JSON.stringify(c, null, 2));
-' "$tmp/bundle/config.json" "$rootfs"
+' "$config" "$rootfs"; done
 
 # Each benchmark is a line "ID<TAB>COMMAND": the same file drives hyperfine
 # and tells the report the exact command. -N: no shell in between.
@@ -98,12 +94,18 @@ node-1${tab}$minipod bench/pods/true-1.yaml
 node-10${tab}$minipod bench/pods/true-10.yaml
 deno-1${tab}$minipod_deno bench/pods/true-1.yaml
 deno-10${tab}$minipod_deno bench/pods/true-10.yaml
+node-limits-1${tab}$minipod bench/pods/limits-1.yaml
+node-limits-1-nocgroups${tab}$minipod --cgroup-manager disabled bench/pods/limits-1.yaml
 node-limits-10${tab}$minipod bench/pods/limits-10.yaml
 node-limits-10-nocgroups${tab}$minipod --cgroup-manager disabled bench/pods/limits-10.yaml
+bwrap${tab}bwrap --unshare-all --ro-bind $rootfs / --proc /proc --dev /dev /bin/true
+unshare${tab}unshare -fmnipu --mount-proc /bin/true
 EOF
-# crun run deletes its container on exit, so one id per bench run is enough.
-cat >"$tmp/crun.tsv" <<EOF
+# crun run and runc run delete their container on exit, so one id per bench
+# run is enough.
+cat >"$tmp/private.tsv" <<EOF
 crun${tab}crun --root $tmp/crun --cgroup-manager=disabled run --bundle $tmp/bundle bench-$$
+runc${tab}runc --root $tmp/runc run --bundle $tmp/runc-bundle bench-$$
 EOF
 
 bench() { # TSV JSON [WRAPPER...]: run hyperfine on the TSV's commands
@@ -121,8 +123,11 @@ while [ "$round" -le "$ROUNDS" ]; do
   # crun refuses this machine's hybrid cgroup layout. In a private mount
   # namespace, cgroup2 mounted over /sys/fs/cgroup hides the v1 hierarchies
   # from it; --cgroup-manager=disabled creates no cgroup, and the mount goes
-  # away with the namespace.
-  bench "$tmp/crun.tsv" "$tmp/crun-$round.json" unshare -m --propagation private \
+  # away with the namespace. runc has no way to run without a cgroup: there
+  # it makes one cgroup2 directory per container (and attaches its eBPF
+  # device filter), the least it does; on the v1 hierarchies it would make
+  # one in each (~8 ms more here).
+  bench "$tmp/private.tsv" "$tmp/private-$round.json" unshare -m --propagation private \
     sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec "$@"' sh
   round=$((round + 1))
 done
@@ -171,6 +176,9 @@ running=
   printf 'node\t%s\n' "$(node --version)"
   printf 'deno\t%s\n' "$("$deno" --version | head -1)"
   printf 'crun\t%s\n' "$(crun --version | head -1)"
+  printf 'runc\t%s\n' "$(runc --version | head -1)"
+  printf 'bubblewrap\t%s\n' "$(bwrap --version)"
+  printf 'util-linux\t%s\n' "$(unshare --version)"
   printf 'hyperfine\t%s\n' "$(hyperfine --version)"
   printf 'busybox\t%s\n' "$("$rootfs/bin/busybox" | head -1)"
   printf 'catatonit.version\t%s\n' "$(catatonit --version)"
