@@ -84,7 +84,8 @@ function parseWith(args: string[], options: NonNullable<ParseArgsConfig['options
 /** The one place an error reaches the user: `minipod: message`, and a code; a stack trace only for a bug. */
 function report(err: unknown): number {
   if (err instanceof MinipodError) {
-    process.stderr.write(`minipod: ${err.message}\n`);
+    // Several problems at once (validation, planning) are one line each.
+    process.stderr.write(`${err.message.split('\n').map((line) => `minipod: ${line}`).join('\n')}\n`);
     return err.exitCode;
   }
   process.stderr.write(`minipod: internal error (a bug, please report it): ${(err as Error)?.stack ?? String(err)}\n`);

@@ -28,7 +28,22 @@ export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
   // minipod's pods have only loopback, so no pod IP of their own, unless on the host's network, where it is the host's, as in Kubernetes.
   const podIP = host.network ? opts.node.ip : '';
   const fields = downwardFields(pod, opts, podIP);
-  const plan = (c: ContainerSpec, path: string) => planContainer(c, path, { pod, hostname, fields, opts });
+  // What only planning can find (a missing image, runAsNonRoot against the
+  // image's user) is reported for every container at once, as validation is.
+  const errors: MinipodError[] = [];
+  const plan = (c: ContainerSpec, path: string): ContainerPlan[] => {
+    try {
+      return [planContainer(c, path, { pod, hostname, fields, opts })];
+    } catch (err) {
+      if (!(err instanceof MinipodError)) throw err;
+      errors.push(err);
+      return [];
+    }
+  };
+  const initContainers = (spec.initContainers ?? []).flatMap((c, i) => plan(c, `spec.initContainers[${i}]`));
+  const containers = spec.containers.flatMap((c, i) => plan(c, `spec.containers[${i}]`));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new MinipodError(errors.map((e) => e.message).join('\n'), { cause: errors[0] });
   return {
     name: metadata.name,
     namespace: metadata.namespace || 'default',
@@ -42,8 +57,8 @@ export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
     activeDeadlineSeconds: spec.activeDeadlineSeconds ?? null,
     volumes: (spec.volumes ?? []).map(planVolume),
-    initContainers: (spec.initContainers ?? []).map((c, i) => plan(c, `spec.initContainers[${i}]`)),
-    containers: spec.containers.map((c, i) => plan(c, `spec.containers[${i}]`)),
+    initContainers,
+    containers,
   };
 }
 

@@ -87,4 +87,37 @@ test('a start that fails halfway (second container) stops the first and leaves n
   assert.match(r.stderr, /^minipod: start pod "halfway": rootfs \S+hostile\/rootfs: \/proc must be a directory, found a symlink$/m);
 });
 
+test('validate: a valid manifest is one line on stdout, exit 0; each field minipod cannot honour or does not know is one warning', async ({ scratch }) => {
+  const manifest = pod('warned', { c: 'true' }, { nodeSelector: { disk: 'ssd' }, bogusField: 1 });
+  const r = await scratch.minipod(['validate', scratch.manifest('warned.json', manifest)]);
+  assert.is(r.exitCode, 0, r.all);
+  assert.match(r.stdout, /^\S+warned\.json: pod "warned" is valid \(1 container\)$/);
+  const warnings = r.stderr.split('\n');
+  assert.is(warnings.length, 2, r.stderr);
+  assert.ok(warnings.every((line) => line.startsWith('minipod: warning: ')), r.stderr);
+  assert.match(warnings.find((l) => l.includes('nodeSelector')) ?? '', 'spec.nodeSelector');
+  assert.match(warnings.find((l) => l.includes('bogusField')) ?? '', 'spec.bogusField');
+});
+
+test('every problem at once, one "minipod: " line each: field errors, and what only planning finds (missing images)', async ({ scratch }) => {
+  const invalid = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { restartPolicy: 'Sometimes', containers: [{ image: 'busybox' }] } };
+  const bad = await scratch.minipod(['run', scratch.manifest('invalid.json', invalid)]);
+  assert.is(bad.exitCode, 125, bad.all);
+  const lines = bad.stderr.split('\n');
+  assert.ok(lines.length >= 3, bad.stderr);
+  assert.ok(lines.every((line) => line.startsWith('minipod: ')), bad.stderr);
+  assert.ok(lines.some((l) => l.startsWith('minipod: spec.containers[0].name: Required value')), bad.stderr);
+  assert.ok(lines.some((l) => l.startsWith('minipod: spec.restartPolicy: Unsupported value: "Sometimes"')), bad.stderr);
+
+  const images = pod('images', { a: 'true', b: 'true' });
+  images.spec.containers[0]!.image = 'nosuch-one';
+  images.spec.containers[1]!.image = 'nosuch-two';
+  const missing = await scratch.minipod(['validate', scratch.manifest('images.json', images)]);
+  assert.is(missing.exitCode, 125, missing.all);
+  const imageLines = missing.stderr.split('\n');
+  assert.is(imageLines.length, 2, missing.stderr);
+  assert.match(imageLines[0]!, /^minipod: spec\.containers\[0\]\.image: image "nosuch-one" not found/);
+  assert.match(imageLines[1]!, /^minipod: spec\.containers\[1\]\.image: image "nosuch-two" not found/);
+});
+
 run();

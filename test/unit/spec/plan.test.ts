@@ -253,4 +253,14 @@ for (const [name, message] of IMAGE_ERROR_CASES) {
   });
 }
 
+test('planning errors of several containers are reported together, in manifest order, init containers first', () => {
+  const manifest = pod([{ image: 'foo', command: ['x'] }, { command: ['x'] }, { image: 'bar', command: ['x'] }]);
+  manifest.spec.initContainers = [{ name: 'init', image: 'baz', command: ['x'] }];
+  assert.is(planError(manifest), [
+    `spec.initContainers[0].image: image "baz" not found (looked in ${join(imagesDir, 'baz', 'rootfs')}; run make to build the busybox image)`,
+    `spec.containers[0].image: image "foo" not found (looked in ${join(imagesDir, 'foo', 'rootfs')}; run make to build the busybox image)`,
+    `spec.containers[2].image: image "bar" not found (looked in ${join(imagesDir, 'bar', 'rootfs')}; run make to build the busybox image)`,
+  ].join('\n'));
+});
+
 test.run();
