@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 
 /** containerd's default max_container_log_line_size: the bytes of message one record holds. */
-const MAX_MESSAGE = 16 * 1024;
+export const MAX_MESSAGE = 16 * 1024;
 const FOLLOW_POLL_MS = 100;
 const NS_PER_S = 1_000_000_000n;
 const NS_PER_MS = 1_000_000n;
@@ -71,16 +71,18 @@ export class CriLogWriter {
   }
 
   /**
-   * `line` is one line without its newline. Written before returning, so
-   * that a crash of minipod loses nothing the container already wrote.
+   * `line` is one line without its newline, or with `partial` a piece of
+   * one whose end is still to come (its last record is tagged P too).
+   * Written before returning, so that a crash of minipod loses nothing the
+   * container already wrote.
    */
-  write(stream: 'stdout' | 'stderr', line: string): void {
+  write(stream: 'stdout' | 'stderr', line: string, partial = false): void {
     const message = Buffer.from(line);
     const parts: Uint8Array[] = [];
     let start = 0;
     do {
       const end = recordEnd(message, start);
-      const tag = end === message.length ? 'F' : 'P';
+      const tag = end === message.length && !partial ? 'F' : 'P';
       parts.push(Buffer.from(`${rfc3339Nano(nowNs())} ${stream} ${tag} `), message.subarray(start, end), NEWLINE);
       start = end;
     } while (start < message.length); // an empty line is still one record

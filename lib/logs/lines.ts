@@ -1,16 +1,41 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * Calls `onLine` for each line of `stream` as soon as it is complete, and
  * for an unterminated last line when the stream ends: a container's output
- * is shown as it wrote it, one line at a time, never split or merged.
+ * is shown as it wrote it, one line at a time, never merged. A line that
+ * grows past `maxBytes` without its newline is handed on in pieces of at
+ * most `maxBytes` (never inside a character), marked partial, as containerd
+ * does: one container writing without newlines cannot make the supervisor
+ * that all pods share hold it all in memory.
  */
-export async function forEachLine(stream: AsyncIterable<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+export async function forEachLine(
+  stream: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  onLine: (line: string, partial: boolean) => void,
+): Promise<void> {
   const decoder = new TextDecoder();
   let partial = '';
   for await (const chunk of stream) {
     const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
     partial = lines.pop()!;
-    for (const line of lines) onLine(line);
+    for (const line of lines) onLine(line, false);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a shorter line needs no measuring.
+    if (partial.length > maxBytes / 3 && Buffer.byteLength(partial) > maxBytes) partial = emitPieces(partial, maxBytes, onLine);
   }
   partial += decoder.decode();
-  if (partial) onLine(partial);
+  if (partial) onLine(partial, false);
+}
+
+/** Hands on whole pieces of `maxBytes` and returns what is left, shorter than that. */
+function emitPieces(text: string, maxBytes: number, onLine: (line: string, partial: boolean) => void): string {
+  const bytes = Buffer.from(text);
+  let start = 0;
+  while (bytes.length - start > maxBytes) {
+    let end = start + maxBytes;
+    while ((bytes[end]! & 0xc0) === 0x80) end--; // 10xxxxxx: inside a character
+    onLine(bytes.subarray(start, end).toString(), true);
+    start = end;
+  }
+  return bytes.subarray(start).toString();
 }

@@ -6,7 +6,7 @@ import type { ContainerCgroup, PodCgroups } from '../cgroup/pod-cgroups.ts';
 import { type ContainerProcess, startContainer } from '../container/start.ts';
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError, wrapError } from '../errors.ts';
-import { CriLogWriter } from '../logs/cri.ts';
+import { CriLogWriter, MAX_MESSAGE } from '../logs/cri.ts';
 import { forEachLine } from '../logs/lines.ts';
 import { type Sandbox, startSandbox } from '../sandbox/sandbox.ts';
 import type { ContainerPlan, PodPlan } from '../spec/plan-types.ts';
@@ -323,8 +323,8 @@ export class PodSupervisor {
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = process.child[stream];
       if (source) {
-        run.push(forEachLine(source, (text) => {
-          log.write(stream, text);
+        run.push(forEachLine(source, MAX_MESSAGE, (text, partial) => {
+          log.write(stream, text, partial);
           events.line(plan.name, stream, text);
         }));
       }

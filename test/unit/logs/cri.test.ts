@@ -117,6 +117,20 @@ test('a 40000-byte line: records of 16384, 16384 and 7232 bytes tagged P, P, F, 
   }
 });
 
+test('a piece of a line still unfinished (partial) ends in a P record; the line it starts is read back whole', () => {
+  const t = tempLog();
+  try {
+    const writer = new CriLogWriter(t.path);
+    writer.write('stdout', 'a'.repeat(16_384), true);
+    writer.write('stdout', 'bc');
+    writer.close();
+    assert.equal(records(t.path).map(parseRecord).map((r) => [r.partial, r.message.length]), [[true, 16_384], [false, 2]]);
+    assert.equal(readLogFile(t.path).lines.map((l) => l.text), [`${'a'.repeat(16_384)}bc`]);
+  } finally {
+    t.remove();
+  }
+});
+
 test('a split inside multi-byte UTF-8 never cuts a character', () => {
   const t = tempLog();
   try {
