@@ -1,4 +1,4 @@
-import { readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { podResources, type ContainerResources } from '../cgroup/limits.ts';
@@ -112,6 +112,16 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
 function link(path: string): string | null {
   try {
     return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The oldest child of `pid` still there, or null if it has none (or is gone). */
+function firstChild(pid: number): number | null {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ')[0];
+    return first ? Number(first) : null;
   } catch {
     return null;
   }
@@ -272,15 +282,21 @@ export class PodSupervisor {
    * Once the container's process runs its app, as kubelet calls a container
    * started; or once an exit (a command that could not be executed) has
    * been handled. Until then /proc/PID/exe is the runtime's own binary (the
-   * fork) or the exec helper's sealed copy.
+   * fork) or the exec helper's sealed copy. With hostPID the helper never
+   * execs the app but forks it and stays as its parent (minipod-init -r):
+   * the exe to watch is then its child's.
    */
   private async execed(slot: Slot): Promise<void> {
     const process = slot.process;
     const before = [realpathSync(globalThis.process.execPath), link(this.ctx.initExec)];
     while (process && slot.process === process) {
-      const exe = link(`/proc/${process.child.pid}/exe`);
+      const helper = process.child.pid;
+      const exe = link(`/proc/${helper}/exe`);
       if (exe === null) return slot.exited; // gone: its exit tells
-      if (!before.includes(exe)) return;
+      const app = this.plan.host.pid ? firstChild(helper) : helper;
+      const appExe = app === null ? null : app === helper ? exe : link(`/proc/${app}/exe`);
+      // No app (not forked yet, or gone while the helper reaps what it left) is not started yet: the helper's exit tells.
+      if (appExe !== null && !before.includes(appExe)) return;
       await sleep(2);
     }
   }

@@ -334,6 +334,22 @@ detached('run -d returns only once every app container has started (after a 0.5 
   assert.is(rm.exitCode, 0, rm.all);
 });
 
+detached('run -d of a hostPID pod returns once the app runs, though the exec helper stays as its parent', async (ctx) => {
+  const { scratch } = ctx;
+  const r = await scratch.minipod(['run', '-d', scratch.manifest('hostpid.json', pod('hostpid', { c: SERVE }, { ...GRACE, hostPID: true }))], { timeout: 10_000 });
+  assert.is(r.exitCode, 0, `run -d returned (${r.timedOut ? 'timed out' : r.all})`);
+  assert.match(r.stdout, ID);
+  theSupervisor(ctx);
+  const [record] = await psJson(ctx);
+  const helper = record!.containers[0]!.process!.pid;
+  const [app] = readFileSync(`/proc/${helper}/task/${helper}/children`, 'utf8').trim().split(' ').map(Number);
+  ctx.seen.pids.add(app!);
+  assert.match(cmdline(app!), /^sh -c /, 'the app runs, a child of the helper');
+  assert.ok(readlinkSync(`/proc/${app}/exe`).endsWith('/busybox'), 'the app has been exec\'d');
+  const rm = await scratch.minipod(['rm', '-f', 'hostpid']);
+  assert.is(rm.exitCode, 0, rm.all);
+});
+
 for (const [what, build, reason] of [
   ['a missing command (exec fails)', (_: Scratch): object => commandPod('nocmd', ['nope']), /"nope"/],
   ['a hostPath Directory that does not exist', (scratch: Scratch): object => {
