@@ -31,6 +31,8 @@ export interface PodRecord {
   supervisor: ProcessRef;
   phase: PodPhase;
   reason: string | null;
+  /** Why minipod itself failed the pod (a start that failed, the pause gone), as kubectl shows a pod's status.message. */
+  message?: string | null;
   exitCode: number | null;
   createdAt: number;
   finishedAt: number | null;

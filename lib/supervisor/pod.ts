@@ -157,7 +157,7 @@ export class PodSupervisor {
   private readonly createdAt = Date.now();
   readonly logDir: string;
   private reportStarted!: (started: boolean) => void;
-  /** true once every app container has started; false if the pod ended first. */
+  /** true once every app container has started (its app exec'd, even if it has ended since); false if the pod ended before. */
   readonly started = new Promise<boolean>((resolve) => (this.reportStarted = resolve));
   private killNow!: () => void;
   private readonly killed = new Promise<void>((resolve) => (this.killNow = resolve));
@@ -246,7 +246,9 @@ export class PodSupervisor {
   }
 
   private end(): void {
-    this.reportStarted(false);
+    // A pod whose app containers all ran (their app was exec'd) and ended
+    // before the exec check saw them did start: `true` exits in a millisecond.
+    this.reportStarted(this.apps.every((s) => s.status.last !== null && s.status.last.reason !== 'ContainerCannotRun'));
     this.ending = true;
     this.cancelDeadline();
     this.finish();
@@ -494,6 +496,7 @@ export class PodSupervisor {
       supervisor: processRef(process.pid),
       phase: this.phase,
       reason: this.deadlineExceeded ? 'DeadlineExceeded' : this.failure ? 'Error' : null,
+      message: this.failure?.message ?? null,
       exitCode: this.exitCode,
       createdAt: this.createdAt,
       finishedAt: this.finishedAt,
