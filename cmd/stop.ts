@@ -12,7 +12,7 @@ export const summary = `Stops a pod as its deletion in Kubernetes does: SIGTERM 
 (sidecars last), its grace period (terminationGracePeriodSeconds, or --grace
 for a detached pod), then SIGKILL. Returns once it has stopped. A pod run in
 the foreground is stopped through its 'minipod run' (SIGTERM), with that
-run's grace period.`;
+run's grace period (--grace is refused for it: a signal cannot carry one).`;
 export const usage = 'minipod [--root DIR] stop [--grace SECONDS] POD';
 export const options = { grace: { type: 'string' } } as const;
 
@@ -26,6 +26,9 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   if (pod.detached) {
     await request(globals.root, { op: 'stop', id: pod.id, graceSeconds }, globals.self);
     return 0;
+  }
+  if (graceSeconds !== undefined) {
+    throw new MinipodError(`--grace: pod "${pod.name}" runs in the foreground (minipod run, pid ${pod.supervisor.pid}), which stops it with its own grace period: stop it without --grace, or start it with run --grace`);
   }
   process.kill(pod.supervisor.pid, 'SIGTERM');
   // Its `minipod run` removes the pod when it is done.

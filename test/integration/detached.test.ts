@@ -705,7 +705,23 @@ detached('rm of a running pod without -f is refused (exit 125); rm -f stops and 
   assert.equal(stateRootEntries(scratch.root), []);
 });
 
-detached('stop of a foreground minipod run: returns once it has stopped; the run exits 143', async (ctx) => {
+detached('stop --grace of a detached pod: its grace period instead of the pod\'s (60 s), then SIGKILL', async (ctx) => {
+  const { scratch } = ctx;
+  await runDetached(ctx, scratch.manifest('stubborn.json', pod('stubborn', { c: 'trap "" TERM; echo ready; sleep 1000' }, { terminationGracePeriodSeconds: 60 })));
+  const [record] = await psJson(ctx);
+  const t0 = Date.now();
+  const stop = await scratch.minipod(['stop', '--grace', '1', 'stubborn']);
+  const took = Date.now() - t0;
+  assert.is(stop.exitCode, 0, stop.all);
+  assert.ok(took >= 900 && took < 5000, `stopped after the 1 s of --grace, not 60 s nor at once (${took} ms)`);
+  assert.not.ok(running(record!.containers[0]!.process!.pid));
+  const [stopped] = await psJson(ctx, true);
+  assert.equal([stopped!.containers[0]!.last?.exitCode, stopped!.phase], [137, 'Failed'], 'killed by SIGKILL once the grace was over');
+  const rm = await scratch.minipod(['rm', 'stubborn']);
+  assert.is(rm.exitCode, 0, rm.all);
+});
+
+detached('stop of a foreground minipod run: --grace refused; returns once it has stopped; the run exits 143', async (ctx) => {
   const { scratch } = ctx;
   const child = scratch.minipod(['run', scratch.manifest('fg.json', pod('fg', { c: SERVE }, GRACE))]);
   let out = '';
@@ -715,6 +731,10 @@ detached('stop of a foreground minipod run: returns once it has stopped; the run
   }));
   const [record] = await psJson(ctx);
   assert.equal([record!.name, record!.detached, record!.phase, record!.supervisor.pid], ['fg', false, 'Running', child.pid]);
+  const grace = await scratch.minipod(['stop', '--grace', '1', 'fg']);
+  assert.is(grace.exitCode, 125, grace.all);
+  assert.is(grace.stderr, `minipod: --grace: pod "fg" runs in the foreground (minipod run, pid ${child.pid}), which stops it with its own grace period: stop it without --grace, or start it with run --grace`);
+  assert.is((await psJson(ctx))[0]!.phase, 'Running', 'a refused stop leaves the pod running');
   const t0 = Date.now();
   const stop = await scratch.minipod(['stop', 'fg']);
   assert.is(stop.exitCode, 0, stop.all);
