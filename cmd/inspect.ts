@@ -1,8 +1,8 @@
 import { readlinkSync } from 'node:fs';
 import { MinipodError } from '../lib/errors.ts';
 import { isAlive } from '../lib/state/process-ref.ts';
-import type { ProcessRef } from '../lib/state/record.ts';
-import { findPod } from '../lib/state/store.ts';
+import type { ContainerRecord, ProcessRef } from '../lib/state/record.ts';
+import { containerLogDir, containerLogFile, findPod } from '../lib/state/store.ts';
 import { columns } from '../lib/status/table.ts';
 import type { Globals } from './globals.ts';
 import { shownPhase } from './ps.ts';
@@ -10,10 +10,11 @@ import { oneOf } from './options.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Prints a pod's state as JSON: its manifest, status, the pause's and the
-containers' pids, cgroups, log files, and its namespaces: for the pause and
-each running container, the inode of each namespace, and whether it is the
-pause's (shared, the pod) or its own. --format table prints just that table:
-the pod model, made visible.`;
+containers' pids, cgroups, each container's log directory and current log
+file (logDir, logPath), and its namespaces: for the pause and each running
+container, the inode of each namespace, and whether it is the pause's
+(shared, the pod) or its own. --format table prints just that table: the pod
+model, made visible.`;
 export const usage = 'minipod [--root DIR] inspect [--format json|table] POD';
 export const options = { format: { type: 'string' } } as const;
 
@@ -52,6 +53,9 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   }
-  process.stdout.write(`${JSON.stringify({ ...pod, phase: shownPhase(pod), namespaces: table }, null, 2)}\n`);
+  // Per container, as the CRI names them: its log directory and its current run's file (what `logs` prints).
+  const withLogs = (c: ContainerRecord) => ({ ...c, logDir: containerLogDir(pod.logDir, c.name), logPath: containerLogFile(pod.logDir, c.name, c.restarts) });
+  const shown = { ...pod, phase: shownPhase(pod), initContainers: pod.initContainers.map(withLogs), containers: pod.containers.map(withLogs), namespaces: table };
+  process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
   return 0;
 }

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MinipodError } from '../lib/errors.ts';
 import { followLogFile, formatLine, readLogFile, tail } from '../lib/logs/cri.ts';
 import { isAlive } from '../lib/state/process-ref.ts';
 import { isFinished, type PodRecord } from '../lib/state/record.ts';
-import { findPod, listPods } from '../lib/state/store.ts';
+import { containerLogFile, findPod, listPods } from '../lib/state/store.ts';
 import type { Globals } from './globals.ts';
 import type { VerbArgs } from './verb.ts';
 
@@ -45,10 +44,9 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const pod = findPod(globals.root, ref);
   const c = container(pod, name);
   const run = values.previous ? c.restarts - 1 : c.restarts;
-  const dir = join(pod.logDir, c.name);
   if (run < 0) throw new MinipodError(`previous terminated container "${c.name}" in pod "${pod.name}" not found`);
   const print = (line: Parameters<typeof formatLine>[0]) => process.stdout.write(`${formatLine(line, values.timestamps === true)}\n`);
-  const file = (n: number) => join(dir, `${n}.log`);
+  const file = (n: number) => containerLogFile(pod.logDir, c.name, n);
   const existing = existsSync(file(run)) ? readLogFile(file(run)) : { lines: [], bytes: 0 };
   for (const line of tail(existing.lines, lines)) print(line);
   if (!values.follow || values.previous) return 0;

@@ -9,6 +9,10 @@ import type { PodRecord } from './record.ts';
 /** The directory of the logs, kept apart from the pod's so that gc can leave them. */
 export const logsRoot = (root: string) => join(root, 'logs');
 
+/** Where a container's CRI log files are, one per run, as the kubelet lays out /var/log/pods: <logDir>/<container>/<restart>.log. */
+export const containerLogDir = (logDir: string, container: string) => join(logDir, container);
+export const containerLogFile = (logDir: string, container: string, restart: number) => join(containerLogDir(logDir, container), `${restart}.log`);
+
 /** A pod's log directory, and the logs root with it when it was the last. */
 export function removeLogs(root: string, logDir: string): void {
   rmSync(logDir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import type { ContainerPlan, PodPlan } from '../spec/plan-types.ts';
 import { PodDir } from '../state/pod-dir.ts';
 import { processRef } from '../state/process-ref.ts';
 import type { ContainerRecord, PodPhase, PodRecord } from '../state/record.ts';
-import { logsRoot, removeLogs } from '../state/store.ts';
+import { containerLogFile, logsRoot, removeLogs } from '../state/store.ts';
 import { SIGKILL, SIGTERM } from '../sys/constants.ts';
 import { ESRCH } from '../sys/errno.ts';
 import { SyscallError } from '../sys/libc.ts';
@@ -336,7 +336,7 @@ export class PodSupervisor {
     slot.status.startedAt = slot.startedAt;
     const { events } = this.options;
     // One CRI log file per run, as the kubelet keeps them: <container>/<restart>.log.
-    const log = new CriLogWriter(join(this.logDir, plan.name, `${slot.status.restarts}.log`));
+    const log = new CriLogWriter(containerLogFile(this.logDir, plan.name, slot.status.restarts));
     const run: Promise<void>[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = process.child[stream];

@@ -539,7 +539,7 @@ detached('logs of a pod with two containers and no container name: exit 125, kub
 
 const nsInode = (pid: number, kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`).replace(/^\w+:\[(\d+)\]$/, '$1');
 
-detached('inspect: manifest, phase, pids, cgroups, logDir, namespaces (pid shared only with shareProcessNamespace); --format table', async (ctx) => {
+detached('inspect: manifest, phase, pids, cgroups, logDir, each container\'s logDir and logPath, namespaces (pid shared only with shareProcessNamespace); --format table', async (ctx) => {
   const { scratch } = ctx;
   const manifests = {
     own: pod('own', { c: SERVE }, GRACE),
@@ -564,6 +564,9 @@ detached('inspect: manifest, phase, pids, cgroups, logDir, namespaces (pid share
     }
     assert.is(info.logDir, join(scratch.root, 'logs', `default_${name}_${info.uid}`));
     assert.ok(existsSync(info.logDir));
+    assert.is(info.containers[0].logDir, join(info.logDir, 'c'), 'each container\'s log directory');
+    assert.is(info.containers[0].logPath, join(info.logDir, 'c', '0.log'), 'and its current log file');
+    await waitFor(() => (readFileSync(info.containers[0].logPath, 'utf8').includes(' stdout F ready\n') ? true : undefined), `"ready" in ${info.containers[0].logPath}`);
 
     assert.equal(info.namespaces.map((n: { name: string; pid: number }) => [n.name, n.pid]), [['POD (pause)', pause], ['c', app]]);
     const kinds = ['net', 'ipc', 'uts', 'pid', 'mnt', 'cgroup', 'user'];
