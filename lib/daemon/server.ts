@@ -29,10 +29,18 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
   let idle: ReturnType<typeof setTimeout> | undefined;
   /** Requests being answered: a pod being started is not in `pods` yet. */
   let busy = 0;
+  /** No request is taken any more: a pod started now would die with this process. */
+  let leaving = false;
   const exitWhenIdle = (ms: number) => {
     clearTimeout(idle);
     const unused = () => pods.size === 0 && busy === 0;
-    if (unused()) idle = setTimeout(() => unused() && server.close(), ms);
+    if (unused()) {
+      idle = setTimeout(() => {
+        if (!unused()) return;
+        leaving = true;
+        server.close();
+      }, ms);
+    }
   };
 
   async function run(req: RunRequest): Promise<Reply> {
@@ -89,6 +97,8 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
       buffer += chunk;
       const newline = buffer.indexOf('\n');
       if (newline < 0) return;
+      // Closed unanswered, the request goes to a new supervisor (see request() in client.ts).
+      if (leaving) return socket.destroy();
       const req = JSON.parse(buffer.slice(0, newline)) as Request;
       clearTimeout(idle);
       busy++;
@@ -105,17 +115,23 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
 
   const path = socketPath(root);
   // Two CLIs may each have started one: the first to listen serves, the other leaves.
-  const serving = await withLock(ctx.host.libc, root, async () => {
-    if (await answers(path)) return false;
+  const bound = await withLock(ctx.host.libc, root, async () => {
+    if (await answers(path)) return null;
     rmSync(path, { force: true });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
-    return true;
+    return statSync(path).ino;
   });
-  if (!serving) return;
+  if (bound === null) return;
   exitWhenIdle(IDLE_EXIT_MS);
   await new Promise<void>((resolve) => server.once('close', resolve));
-  rmSync(path, { force: true });
-  // Nothing went wrong if nothing was written: no file left behind then.
-  const logFile = `${root}/supervisor.log`;
-  if (statSync(logFile, { throwIfNoEntry: false })?.size === 0) rmSync(logFile, { force: true });
+  await withLock(ctx.host.libc, root, () => {
+    // A CLI that found this one leaving may have started a successor, which
+    // listens on the path now: its socket and its log are not ours to remove.
+    const now = statSync(path, { throwIfNoEntry: false });
+    if (now && now.ino !== bound) return;
+    rmSync(path, { force: true });
+    // Nothing went wrong if nothing was written: no file left behind then.
+    const logFile = `${root}/supervisor.log`;
+    if (statSync(logFile, { throwIfNoEntry: false })?.size === 0) rmSync(logFile, { force: true });
+  });
 }
