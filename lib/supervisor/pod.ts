@@ -190,6 +190,8 @@ export class PodSupervisor {
         this.plan.containers.map((c) => c.resources),
         this.plan.initContainers.map((c) => ({ sidecar: c.sidecar, resources: c.resources })),
       )) ?? null;
+      // Recorded before anything runs in them: gc finds them if this process dies from here on.
+      this.saveState();
       this.sandbox = startSandbox(this.ctx, {
         cgroupProcs: this.cgroups?.pause.procs ?? [],
         hostname: this.plan.hostname,
@@ -203,6 +205,7 @@ export class PodSupervisor {
         if (this.ending) return;
         this.fail(new MinipodError(`the pod sandbox (pause) exited unexpectedly (${describeExit(status)})`));
       });
+      this.saveState();
       this.advance();
     } catch (err) {
       this.startFailed = true;
@@ -268,7 +271,11 @@ export class PodSupervisor {
     while (this.nextInit < this.init.length) {
       const slot = this.init[this.nextInit]!;
       if (slot.role === 'init') {
-        if (!slot.done) return this.start(slot);
+        if (!slot.done) {
+          // Its process in the state while it runs (for gc, exec), as the app containers' are below.
+          this.start(slot);
+          return this.saveState();
+        }
       } else {
         this.start(slot);
       }
