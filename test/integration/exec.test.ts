@@ -116,6 +116,31 @@ test('exec -t through a real pseudo-terminal: stty size shows the size set on th
   }
 });
 
+test('exec -it forwards a change of the outer terminal\'s size (TIOCSWINSZ, then SIGWINCH): stty size inside sees the new one', async ({ scratch }) => {
+  await runningPod(scratch);
+  try {
+    const [cmd, pre] = cliCommand;
+    const tty = `${scratch.dir}/tty`;
+    const pid = `${scratch.dir}/pid`;
+    const inner = [cmd, ...pre, '--root', scratch.root, 'exec', '-it', 'ex', 'app', '--', 'sh', '-c', "'stty size; read line; stty size'"].join(' ');
+    // script(1)'s terminal, which the test resizes from outside as a terminal emulator would; minipod is exec'd, so it keeps this shell's pid.
+    const outer = execa('script', ['-qec', `stty rows 42 cols 117; tty > ${tty}; echo $$ > ${pid}; exec ${inner}`, '/dev/null'], { reject: false });
+    let seen = '';
+    outer.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '')));
+    await waitFor(() => (seen.includes('42 117\n') ? true : undefined), `the first stty size (seen: ${JSON.stringify(seen)})`);
+    await execa('stty', ['-F', readFileSync(tty, 'utf8').trim(), 'rows', '50', 'cols', '90']);
+    process.kill(Number(readFileSync(pid, 'utf8')), 'SIGWINCH');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    outer.stdin!.write('\n');
+    const r = await outer;
+    assert.is(r.exitCode, 0, r.all);
+    const sizes = seen.split('\n').filter((l) => /^\d+ \d+$/.test(l));
+    assert.equal(sizes, ['42 117', '50 90'], `the size before and after the change: ${JSON.stringify(seen)}`);
+  } finally {
+    await remove(scratch);
+  }
+});
+
 test('exec into a pod that is not there, or a container that is not running, fails with a reason', async ({ scratch }) => {
   const none = await scratch.minipod(['exec', 'nope', 'app', '--', 'true']);
   assert.is(none.exitCode, 125);
