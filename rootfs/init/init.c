@@ -49,6 +49,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +92,15 @@ static void fail(int code, const char *fmt, ...) {
   if (write(status_fd, msg, n) < 0 && status_fd != 2)
     (void)!write(2, msg, n);
   _exit(code);
+}
+
+/* The runtime holds the only read end of the status pipe (close-on-exec for
+   its other children) until this child has ended, so no reader is left
+   exactly when the runtime has died. Unlike getppid(), this tells for PID 1
+   of a new PID namespace too, whose parent is outside it (0). */
+static int runtime_gone(void) {
+  struct pollfd p = {status_fd, 0, 0};
+  return status_fd != 2 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
 #define MAX_GROUPS 64
@@ -415,10 +425,11 @@ int main(int argc, char **argv) {
   if (deathsig) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
       fail(125, "prctl(PR_SET_PDEATHSIG): %s", strerrorname_np(errno));
-    /* The runtime may have died before the line above: in a shared PID
-       namespace we were then re-parented to the pause (PID 1). */
-    if (getpid() != 1 && getppid() == 1)
+    /* The runtime may have died before the line above. */
+    if (runtime_gone()) {
+      status_fd = 2; /* nobody reads the pipe any more: a write there would raise SIGPIPE */
       fail(125, "runtime exited before the container started");
+    }
   }
 
   if (workdir && chdir(workdir) < 0)

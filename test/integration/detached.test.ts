@@ -9,6 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import type { PodRecord } from '../../lib/state/record.ts';
 import { listPods } from '../../lib/state/store.ts';
@@ -646,6 +647,16 @@ for (const logs of [false, true]) {
     if (soft.length) assert.unreachable(soft.join('; '));
   });
 }
+
+test('a helper whose runtime died before its PR_SET_PDEATHSIG runs nothing, also as PID 1 of its own PID namespace (no parent to check)', async () => {
+  const init = new URL('../../build/minipod-init', import.meta.url).pathname;
+  // fd 3 is the write end of a status pipe whose reader plays the runtime: one that stays, one that has exited.
+  const helper = (reader: string) => execa('bash', ['-c', `exec 3> >(${reader}); ${reader === 'true' ? 'wait $!; ' : ''}exec unshare -pf "$0" -d -s /proc/self/fd/3 -- sh -c 'echo ran as $$'`, init], { reject: false });
+  const alive = await helper('cat >/dev/null');
+  assert.equal([alive.exitCode, alive.stdout], [0, 'ran as 1'], alive.all ?? alive.stderr);
+  const gone = await helper('true');
+  assert.equal([gone.exitCode, gone.stdout, gone.stderr], [125, '', 'runtime exited before the container started']);
+});
 
 detached('20 detached pods at once: all Running under ONE supervisor (RSS printed), all stopped, all removed', async (ctx) => {
   const { scratch } = ctx;
