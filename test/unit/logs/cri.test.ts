@@ -83,6 +83,27 @@ test('writer: one F record a line, stdout and stderr, an empty line; 0700 dirs, 
   }
 });
 
+test('writer: the first line of a turn is on disk at once, the rest of the turn in one write at its end, 1 ns apart', async () => {
+  const t = tempLog();
+  try {
+    const writer = new CriLogWriter(t.path);
+    for (let i = 0; i < 1000; i++) writer.write(i % 2 ? 'stderr' : 'stdout', `line ${i}`);
+    assert.is(records(t.path).length, 1, 'the first line is written before write() returns');
+    await Promise.resolve();
+    const lines = records(t.path);
+    assert.is(lines.length, 1000, 'the others by the end of the turn');
+    lines.forEach((line, i) => assert.match(line, new RegExp(`^${TIME} ${i % 2 ? 'stderr' : 'stdout'} F line ${i}$`)));
+    const times = lines.map((line) => epochNs(line.split(' ')[0]!));
+    for (let i = 2; i < times.length; i++) assert.is(times[i]! - times[i - 1]!, 1n, 'one batch counts on by 1 ns');
+    assert.ok(times[1]! > times[0]!);
+    writer.write('stdout', 'next turn');
+    assert.ok(nowNs() > epochNs(records(t.path).at(-1)!.split(' ')[0]!), 'nowNs() stays past every time given');
+    writer.close();
+  } finally {
+    t.remove();
+  }
+});
+
 test('writer appends to an existing file', () => {
   const t = tempLog();
   try {
