@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MinipodError } from './errors.ts';
 import { ThreadNamespaces } from './ns/thread.ts';
-import { F_ADD_SEALS, F_SEAL_ALL, MFD_ALLOW_SEALING, MFD_CLOEXEC } from './sys/constants.ts';
+import { F_ADD_SEALS, F_SEAL_ALL, F_SETFD, FD_CLOEXEC, MFD_ALLOW_SEALING, MFD_CLOEXEC } from './sys/constants.ts';
 import type { Libc } from './sys/libc.ts';
 import type { Host } from './sys/host.ts';
+import type { Child, SpawnRequest } from './sys/process.ts';
 
 /** Where `make` put the two binaries that run inside pods. */
 export interface RuntimeFiles {
@@ -18,15 +19,19 @@ export interface RuntimeContext {
   readonly threads: ThreadNamespaces;
   readonly files: RuntimeFiles;
   /**
-   * The exec helper as `/proc/<runtime pid>/fd/<n>`: a descriptor opened
-   * here, on the host, so that a child can exec it after pivot_root although
-   * the file itself is nowhere in the container's tree.
+   * The exec helper's sealed copy as `/proc/self/fd/<n>`: resolved by the
+   * child at exec, in whatever procfs it sees at /proc then, and naming the
+   * descriptor it holds until the exec succeeds. So the child needs a
+   * procfs in which it is visible, and nothing of the host's tree.
    */
   readonly initExec: string;
-  /** The pause, likewise: a sealed copy, run as `/proc/<runtime pid>/fd/<n>`. */
-  readonly pauseExec: string;
-  /** A path through which a child can open one of the runtime's descriptors. */
-  fdPath(fd: number): string;
+  /** The pause's sealed copy (a descriptor the pause's helper inherits). */
+  readonly pauseFd: number;
+  /**
+   * Start the exec helper with `inherit` open in it under the same numbers
+   * (its -s, -c, -T name them): closed on exec for every other child.
+   */
+  spawnHelper(request: Omit<SpawnRequest, 'path'>, inherit: readonly number[]): Child;
   close(): void;
 }
 
@@ -44,14 +49,22 @@ export function openContext(host: Host, files: RuntimeFiles): RuntimeContext {
     threads.close();
     throw err;
   }
-  const fdPath = (fd: number) => `/proc/${host.pid}/fd/${fd}`;
+  const initExec = `/proc/self/fd/${fds[0]!}`;
   return {
     host,
     threads,
     files,
-    initExec: fdPath(fds[0]!),
-    pauseExec: fdPath(fds[1]!),
-    fdPath,
+    initExec,
+    pauseFd: fds[1]!,
+    spawnHelper(request, inherit) {
+      // Only this thread forks, and only here while the flags are off: no other child gets these.
+      for (const fd of inherit) libc.fcntl(fd, F_SETFD, 0);
+      try {
+        return host.spawner.spawn({ path: initExec, ...request });
+      } finally {
+        for (const fd of inherit) libc.fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+    },
     close() {
       for (const fd of fds) libc.close(fd);
       threads.close();

@@ -4,10 +4,10 @@ import { O_CLOEXEC, O_WRONLY } from '../sys/constants.ts';
 /**
  * minipod-init's `-c` options for a process to join its cgroups itself,
  * before it execs: each cgroup.procs file opened here, on the host, and
- * reopened by the child through /proc/<runtime>/fd/N (it may already be
- * past pivot_root). The descriptors must stay open until the child is gone.
+ * inherited by the child (it may already be past pivot_root), which writes
+ * to its copy. `fds` are for ctx.spawnHelper to pass on.
  */
-export function cgroupArgs(ctx: RuntimeContext, procs: readonly string[]): { args: string[]; close(): void } {
+export function cgroupArgs(ctx: RuntimeContext, procs: readonly string[]): { args: string[]; fds: readonly number[]; close(): void } {
   const { libc } = ctx.host;
   const fds: number[] = [];
   const close = () => {
@@ -19,5 +19,5 @@ export function cgroupArgs(ctx: RuntimeContext, procs: readonly string[]): { arg
     close();
     throw err;
   }
-  return { args: fds.flatMap((fd) => ['-c', ctx.fdPath(fd)]), close };
+  return { args: fds.flatMap((fd) => ['-c', String(fd)]), fds: [...fds], close };
 }

@@ -1,7 +1,11 @@
-// `minipod exec`: a command in a running container's namespaces (net, ipc,
-// uts, pid on the runtime's thread; mnt in the helper, which must first be
-// exec'd from the host's tree), in its cgroups, as its user, in its working
-// directory, with its environment, its capabilities and seccomp filter.
+// `minipod exec`: a command in a running container's namespaces, in its
+// cgroups, as its user, in its working directory, with its environment, its
+// capabilities and seccomp filter. All the namespaces are joined on the
+// runtime's thread, the mount one last (as runc's nsexec enters mnt before
+// it forks into the PID namespace): the helper is in the container's tree
+// from its fork, never in the host's, where a process of the container
+// allowed to ptrace could follow /proc/<helper>/root. It is exec'd as
+// /proc/self/fd/N through the container's procfs, in which it is visible.
 import type { RuntimeContext } from '../context.ts';
 import { MinipodError } from '../errors.ts';
 import type { ContainerRecord } from '../state/record.ts';
@@ -11,8 +15,9 @@ import { SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
 import { HelperChannels, privilegeArgs, userArgs } from './helper-channels.ts';
 
-// No cgroup namespace: minipod never makes one (a container's cgroups are joined by the helper, -c).
-const JOINED: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid'];
+// No cgroup namespace: minipod never makes one (a container's cgroups are
+// joined by the helper, -c). mnt last: entering it resets the thread's root and cwd.
+const JOINED: NamespaceKind[] = ['ipc', 'uts', 'net', 'pid', 'mnt'];
 
 export interface ExecOptions {
   argv: string[];
@@ -23,11 +28,11 @@ export interface ExecOptions {
 }
 
 export function execInContainer(ctx: RuntimeContext, container: ContainerRecord, pid: number, opts: ExecOptions) {
-  const { libc, spawner } = ctx.host;
+  const { libc } = ctx.host;
   const fds: [NamespaceKind, number, string][] = [];
   const channels = HelperChannels.open(ctx, container.cgroupProcs);
   try {
-    for (const kind of [...JOINED, 'mnt'] as const) {
+    for (const kind of JOINED) {
       const path = `/proc/${pid}/ns/${kind}`;
       try {
         fds.push([kind, libc.open(path, O_RDONLY | O_CLOEXEC), path]);
@@ -36,29 +41,19 @@ export function execInContainer(ctx: RuntimeContext, container: ContainerRecord,
         throw new MinipodError(`container "${container.name}" is not running (pid ${pid} is gone)`, { cause: err });
       }
     }
-    const mnt = fds.find(([kind]) => kind === 'mnt')![1];
     const { env, user, workingDir } = container.exec;
     const child: Child = ctx.threads.run(() => {
-      for (const [kind, fd, path] of fds) if (kind !== 'mnt') libc.setns(fd, NAMESPACE_FLAGS[kind], path);
+      for (const [kind, fd, path] of fds) libc.setns(fd, NAMESPACE_FLAGS[kind], path);
       const helper = [
-        '-d', ...channels.args, '-m', ctx.fdPath(mnt), ...(opts.tty === null ? [] : ['-T', ctx.fdPath(opts.tty)]),
+        '-d', ...channels.args, ...(opts.tty === null ? [] : ['-T', String(opts.tty)]),
         '-w', workingDir, ...userArgs(user), ...privilegeArgs(container.exec), '--',
       ];
-      return spawner.spawn({
-        path: ctx.initExec, args: [...helper, ...opts.argv], env,
+      return ctx.spawnHelper({
+        args: [...helper, ...opts.argv], env,
         output: opts.tty === null ? 'inherit' : 'ignore', ...(opts.stdin && opts.tty === null ? { stdin: 'inherit' as const } : {}),
-      });
+      }, [...channels.fds, ...(opts.tty === null ? [] : [opts.tty])]);
     });
-    // The mount namespace's descriptor, like the channels, until the child is gone: the helper opens it when it gets there.
-    const closeMnt = () => libc.close(mnt);
-    fds.splice(fds.findIndex(([kind]) => kind === 'mnt'), 1);
-    return {
-      child,
-      takeStartError: () => {
-        closeMnt();
-        return channels.takeStartError();
-      },
-    };
+    return { child, takeStartError: () => channels.takeStartError() };
   } catch (err) {
     channels.close();
     throw err;

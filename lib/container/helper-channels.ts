@@ -7,17 +7,17 @@ import { SyscallError } from '../sys/libc.ts';
 import { defaultFilterArg } from '../security/filter-arg.ts';
 
 /**
- * What the runtime hands the exec helper through /proc/<runtime>/fd: the
+ * What the runtime hands the exec helper as inherited descriptors: the
  * status pipe its exec failures come back on (-s), and the cgroup.procs
- * files it joins (-c). All stay open in the runtime until the child is gone:
- * the helper opens them at a moment the runtime does not know.
+ * files it joins (-c). The runtime keeps its own until the child is gone:
+ * the status pipe's write end, so that reading it never blocks.
  */
 export class HelperChannels {
   private constructor(
     private readonly ctx: RuntimeContext,
     private readonly statusRead: number,
     private readonly statusWrite: number,
-    private readonly cgroups: { args: string[]; close(): void },
+    private readonly cgroups: { args: string[]; fds: readonly number[]; close(): void },
   ) {}
 
   static open(ctx: RuntimeContext, cgroupProcs: readonly string[]): HelperChannels {
@@ -33,7 +33,12 @@ export class HelperChannels {
   }
 
   get args(): string[] {
-    return ['-s', this.ctx.fdPath(this.statusWrite), ...this.cgroups.args];
+    return ['-s', String(this.statusWrite), ...this.cgroups.args];
+  }
+
+  /** What the helper inherits for `args`. */
+  get fds(): number[] {
+    return [this.statusWrite, ...this.cgroups.fds];
   }
 
   /** After the child exited: the helper's failure message, or null if it reached exec. Closes everything. */

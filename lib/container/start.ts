@@ -43,7 +43,7 @@ function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
 }
 
 export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRuntime, container: ContainerPlan): ContainerProcess {
-  const { libc, spawner } = ctx.host;
+  const { libc } = ctx.host;
   const ops = planRootfs({
     image: container.rootfs,
     layer: pod.layer,
@@ -53,6 +53,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
     workingDir: container.workingDir,
     readOnlyRootFilesystem: container.readOnlyRootFilesystem,
     privileged: container.security.privileged,
+    helperProcfs: pod.sharePid || pod.hostPid ? sandbox.procfs : '/proc',
   });
 
   const joined: [NamespaceKind, number, string][] = [];
@@ -75,7 +76,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
         // On the host's PID namespace no PID 1 of ours takes the app's orphans down with it: the helper stays to do so.
         ...(pod.hostPid ? ['-r'] : []), '--',
       ];
-      return spawner.spawn({ path: ctx.initExec, args: [...helper, ...container.argv], env: container.env, output: 'pipe' });
+      return ctx.spawnHelper({ args: [...helper, ...container.argv], env: container.env, output: 'pipe' }, channels.fds);
     });
     return { child, takeStartError: () => channels.takeStartError() };
   } catch (err) {

@@ -54,6 +54,8 @@ export interface RootfsPlanInput {
   readOnlyRootFilesystem: boolean;
   /** /sys writable, as Docker and Kubernetes give a privileged container. */
   privileged: boolean;
+  /** The procfs the exec helper is started from (see planRootfs), as the runtime thread sees it. */
+  helperProcfs: string;
 }
 
 // overlayfs splits its options at ',' and its layers at ':', both escaped with
@@ -99,10 +101,14 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
     // As runc does, before the root turns read-only.
     { op: 'mkdirInRoot', root: rootfs, path: input.workingDir },
     ...(input.readOnlyRootFilesystem ? [{ op: 'readOnly', target: rootfs } as const] : []),
-    // Only so that the exec helper can be started as /proc/<runtime>/fd/<n>
-    // after pivot_root: the helper replaces it with a procfs of the
-    // container's PID namespace before anything of the container runs.
-    { op: 'mount', source: '/proc', target: at('proc'), fstype: null, flags: MS_BIND },
+    // Only so that the exec helper can be started as /proc/self/fd/<n> after
+    // pivot_root: a procfs in which it is visible, which it replaces with a
+    // procfs of the container's PID namespace before anything of the
+    // container runs. Joining the pod's PID namespace (where a container
+    // allowed to ptrace could look through /proc/<helper>/root), it is the
+    // pod's, with nothing of the host's in it; the host's only for a PID
+    // namespace of the container's own, where no container sees the helper.
+    { op: 'mount', source: input.helperProcfs, target: at('proc'), fstype: null, flags: MS_BIND },
     { op: 'pivot', root: rootfs },
   ];
 }

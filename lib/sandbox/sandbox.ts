@@ -1,10 +1,13 @@
 import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
+import { MinipodError } from '../errors.ts';
 import { loopbackUp } from '../net/loopback.ts';
 import {
   CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, O_CLOEXEC,
   O_RDONLY,
 } from '../sys/constants.ts';
+import { EINTR } from '../sys/errno.ts';
+import { type Libc, SyscallError } from '../sys/libc.ts';
 import type { Child } from '../sys/process.ts';
 
 export interface SandboxSpec {
@@ -17,7 +20,11 @@ export interface SandboxSpec {
   memoryVolumes: { dir: string; sizeBytes: bigint | null }[];
   /** The pause's cgroup.procs files, one per hierarchy (none without cgroups). */
   cgroupProcs: readonly string[];
-  /** An empty directory the pause mounts its own empty root on (minipod-init -P). */
+  /**
+   * An empty directory: in the pod's mount namespace the pause's helper
+   * mounts a procfs of the pod's PID namespace on it (see Sandbox.procfs),
+   * in the pause's own, its empty root over that (minipod-init -P).
+   */
   pauseRoot: string;
 }
 
@@ -31,6 +38,13 @@ export interface Sandbox {
    * lives in an empty one of its own. close() lets it go.
    */
   readonly mountNamespace: number;
+  /**
+   * In the pod's mount namespace, a procfs of the pod's PID namespace (the
+   * host's with hostPID): containers that join that namespace are started
+   * from it, as only a procfs in which the helper is visible lets it be
+   * exec'd as /proc/self/fd/N, and this one holds nothing of the host's.
+   */
+  readonly procfs: string;
   close(): void;
 }
 
@@ -55,20 +69,47 @@ export function startSandbox(ctx: RuntimeContext, spec: SandboxSpec): Sandbox {
   const { libc } = ctx.host;
   const cgroups = cgroupArgs(ctx, spec.cgroupProcs);
   const held = { mnt: -1 };
+  const [statusRead, statusWrite] = libc.pipe2(O_CLOEXEC);
+  let writer = true;
   let child: Child;
   try {
-    child = spawnPause(ctx, spec, cgroups.args, held);
+    child = spawnPause(ctx, spec, cgroups, statusWrite, held);
+    libc.close(statusWrite);
+    writer = false;
+    // Containers start from the pod's procfs, there once the pause's helper
+    // reached its exec (end of file: the exec closed the pipe).
+    const failure = readToEnd(libc, statusRead);
+    if (failure) throw new MinipodError(`the pod sandbox (pause) could not start: ${failure}`);
   } catch (err) {
-    cgroups.close();
+    if (writer) libc.close(statusWrite);
     if (held.mnt >= 0) libc.close(held.mnt);
     throw err;
+  } finally {
+    libc.close(statusRead);
+    cgroups.close();
   }
-  void child.exited.then(cgroups.close);
-  return { pid: child.pid, child, mountNamespace: held.mnt, close: () => libc.close(held.mnt) };
+  return { pid: child.pid, child, mountNamespace: held.mnt, procfs: spec.pauseRoot, close: () => libc.close(held.mnt) };
 }
 
-function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[], held: { mnt: number }): Child {
-  const { libc, spawner } = ctx.host;
+function readToEnd(libc: Libc, fd: number): string {
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const buf = new Uint8Array(4096);
+    let n: number;
+    try {
+      n = libc.read(fd, buf);
+    } catch (err) {
+      if (err instanceof SyscallError && err.errno === EINTR) continue;
+      throw err;
+    }
+    if (n === 0) return text.trim();
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+}
+
+function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroups: { args: string[]; fds: readonly number[] }, status: number, held: { mnt: number }): Child {
+  const { libc } = ctx.host;
   return ctx.threads.run(() => {
     libc.unshare(sandboxNamespaces(spec.host));
     libc.mount(null, '/', null, MS_REC | MS_PRIVATE);
@@ -83,8 +124,9 @@ function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroupArgs: string[]
     }
     held.mnt = libc.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC);
     // Shown as /pause, as in Kubernetes, rather than the path of its sealed copy.
-    return spawner.spawn({
-      path: ctx.initExec, args: ['-a', '/pause', '-d', ...cgroupArgs, '-P', spec.pauseRoot, '--', ctx.pauseExec], env: {}, output: 'ignore',
-    });
+    return ctx.spawnHelper({
+      args: ['-a', '/pause', '-d', '-s', String(status), ...cgroups.args, '-P', spec.pauseRoot, '--', `/proc/self/fd/${ctx.pauseFd}`],
+      env: {}, output: 'ignore',
+    }, [status, ...cgroups.fds, ctx.pauseFd]);
   });
 }

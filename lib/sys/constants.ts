@@ -41,6 +41,8 @@ export const LOCK_NB = 4;
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
 export const F_ADD_SEALS = 1033;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
 export const F_SEAL_ALL = 0x1 | 0x2 | 0x4 | 0x8; // SEAL, SHRINK, GROW, WRITE
 
 // openat2(2) resolve flags.

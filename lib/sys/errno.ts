@@ -18,6 +18,7 @@ export function errnoName(errno: number): string {
 export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
+export const EINTR = 4;
 export const EIO = 5;
 export const EAGAIN = 11;
 export const EWOULDBLOCK = EAGAIN;

@@ -9,8 +9,10 @@
  *     runtime could only move the process after the fact);
  *   - tie the child's life to the runtime (PR_SET_PDEATHSIG), so that a
  *     runtime killed with SIGKILL does not leave a pod behind;
- *   - replace the /proc the runtime bound in for this exec with a fresh procfs,
- *     which only a process inside the container's PID namespace can mount;
+ *   - replace the /proc the runtime bound in for this exec (a procfs in which
+ *     this process is visible, so that it could be exec'd as /proc/self/fd/N)
+ *     with a fresh procfs, which only a process inside the container's PID
+ *     namespace can mount;
  *   - hide and protect what the kernel exposes under /proc and /sys (-k masks
  *     a path, -o makes it read-only), once the container's own /proc is there;
  *   - switch to the pod's user, group and supplementary groups, and keep only
@@ -22,10 +24,11 @@
  *   - mark every inherited fd >= 3 close-on-exec, so no host fd reaches the app;
  *   - chdir to the working directory (as the user, so its permissions apply)
  *     and exec the program, resolving it through the container's PATH.
- * For `minipod exec`, -m enters the container's mount namespace (the
- * runtime cannot: its thread must stay where it can exec this helper) and -T
- * makes a pseudo-terminal the controlling terminal and standard streams.
- * With -P DIR (the pause), it first moves into a mount namespace of its own
+ * For `minipod exec`, -T makes a pseudo-terminal the controlling terminal
+ * and standard streams.
+ * With -P DIR (the pause), it first mounts a procfs of the pod's PID
+ * namespace on DIR, in the pod's mount namespace, for containers to be
+ * started from (see lib/rootfs/plan.ts); then it moves into a mount namespace of its own
  * whose root is an empty read-only tmpfs on DIR: nothing of the host's tree
  * is reachable through the pause's /proc/1/root, as with Kubernetes' pause
  * in its scratch image; the program is exec'd from a descriptor opened before.
@@ -34,12 +37,14 @@
  * app has exited, kills and reaps whatever the app left behind. In a PID
  * namespace of its own the kernel does that when the app (PID 1) exits; on
  * the host's, nothing else would.
- * The runtime execs this binary through /proc/<runtime>/fd/<n>, a descriptor
- * opened before pivot_root, so the file is never reachable from the container.
+ * The runtime execs this binary as /proc/self/fd/<n>, its sealed copy, which
+ * the child still holds at exec; the file itself is never in the container's
+ * tree. STATUS, CGROUP.PROCS and TTY are descriptors it inherits: no path
+ * of the runtime's has to be reachable from where it runs.
  *
  * usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c CGROUP.PROCS]... [-w DIR]
  *                     [-u UID -g GID [-G GID,GID...]] [-C CAPMASK] [-n] [-S FILTER] [-k PATH]... [-o PATH]...
- *                     [-r] [-m MNTNS] [-T TTY] [-P DIR] -- PROGRAM [ARG...]
+ *                     [-r] [-T TTY] [-P DIR] -- PROGRAM [ARG...]
  * Failures are written to STATUS (a pipe the runtime reads after the child
  * exits) as one line, and the exit code follows the shells' convention:
  * 127 not found, 126 not executable, 125 for any other setup failure.
@@ -201,6 +206,15 @@ static unsigned id_arg(const char *text, const char *what) {
   return id;
 }
 
+static int fd_arg(const char *text, const char *what) {
+  char *end;
+  errno = 0;
+  long fd = strtol(text, &end, 10);
+  if (errno || end == text || *end || fd < 3 || fd > INT_MAX || fcntl(fd, F_GETFD) < 0)
+    fail(125, "minipod-init: %s: not an inherited descriptor: \"%s\"", what, text);
+  return fd;
+}
+
 static size_t groups_arg(char *list, gid_t *groups) {
   size_t n = 0;
   for (char *item = strtok(list, ","); item; item = strtok(NULL, ",")) {
@@ -281,19 +295,20 @@ int main(int argc, char **argv) {
   const char *filter = NULL, *isolate = NULL;
   const char *masked[MAX_PATHS], *readonly[MAX_PATHS];
   size_t nmasked = 0, nreadonly = 0;
-  const char *status = NULL, *workdir = NULL, *argv0 = NULL, *mntns = NULL, *tty = NULL;
+  const char *workdir = NULL, *argv0 = NULL;
+  int tty = -1;
   uid_t uid = 0;
   gid_t gid = 0, groups[MAX_GROUPS];
   size_t ngroups = 0, ncgroups = 0;
-  const char *cgroups[MAX_CGROUPS];
+  int cgroups[MAX_CGROUPS];
   int opt;
-  while ((opt = getopt(argc, argv, "+a:c:dm:nprs:S:P:T:w:u:g:G:C:k:o:")) != -1) {
+  while ((opt = getopt(argc, argv, "+a:c:dnprs:S:P:T:w:u:g:G:C:k:o:")) != -1) {
     switch (opt) {
     case 'a': argv0 = optarg; break;
     case 'c':
       if (ncgroups == MAX_CGROUPS)
         fail(125, "minipod-init: more than %d cgroups", MAX_CGROUPS);
-      cgroups[ncgroups++] = optarg;
+      cgroups[ncgroups++] = fd_arg(optarg, "-c");
       break;
     case 'd': deathsig = 1; break;
     case 'p': newproc = 1; break;
@@ -310,15 +325,14 @@ int main(int argc, char **argv) {
       else
         readonly[nreadonly++] = optarg;
       break;
-    case 'm': mntns = optarg; break;
-    case 'T': tty = optarg; break;
+    case 'T': tty = fd_arg(optarg, "-T"); break;
     case 'r': reaper = 1; break;
-    case 's': status = optarg; break;
+    case 's': status_fd = fd_arg(optarg, "-s"); break;
     case 'w': workdir = optarg; break;
     case 'u': uid = id_arg(optarg, "-u"); setuser |= 1; break;
     case 'g': gid = id_arg(optarg, "-g"); setuser |= 2; break;
     case 'G': ngroups = groups_arg(optarg, groups); break;
-    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-S FILTER] [-k PATH] [-o PATH] [-r] [-m MNTNS] [-T TTY] [-P DIR] -- PROGRAM [ARG...]");
+    default: fail(125, "minipod-init: usage: minipod-init [-a ARGV0] [-d] [-p] [-s STATUS] [-c FILE]... [-w DIR] [-u UID -g GID [-G GIDS]] [-C CAPS] [-n] [-S FILTER] [-k PATH] [-o PATH] [-r] [-T TTY] [-P DIR] -- PROGRAM [ARG...]");
     }
   }
   if (setuser && setuser != 3)
@@ -326,44 +340,22 @@ int main(int argc, char **argv) {
   if (optind >= argc)
     fail(125, "minipod-init: no program to run");
 
-  /* Opened through the runtime's /proc/<pid>/fd, so it must happen before
-     the new procfs hides the runtime's PID namespace. */
-  if (status) {
-    int fd = open(status, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-      fail(125, "open status pipe %s: %s", status, strerrorname_np(errno));
-    status_fd = fd;
-  }
-
-  /* "0" is the writer itself. Through the runtime's /proc/<pid>/fd, like the
-     status pipe, so before the new procfs too. */
+  /* "0" is the writer itself. */
   for (size_t i = 0; i < ncgroups; i++) {
-    int fd = open(cgroups[i], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "0", 1) != 1)
-      fail(125, "join cgroup (%s): %s", cgroups[i], strerrorname_np(errno));
-    close(fd);
+    if (write(cgroups[i], "0", 1) != 1)
+      fail(125, "join cgroup (fd %d): %s", cgroups[i], strerrorname_np(errno));
+    close(cgroups[i]);
   }
 
-  /* Both are opened through the runtime's /proc/<pid>/fd: before leaving
-     the host's mount namespace. */
-  if (tty) {
-    int fd = open(tty, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-      fail(125, "open terminal %s: %s", tty, strerrorname_np(errno));
+  if (tty >= 0) {
     if (setsid() < 0)
       fail(125, "setsid: %s", strerrorname_np(errno));
-    if (ioctl(fd, TIOCSCTTY, 0) < 0)
-      fail(125, "ioctl(%s, TIOCSCTTY): %s", tty, strerrorname_np(errno));
+    if (ioctl(tty, TIOCSCTTY, 0) < 0)
+      fail(125, "ioctl(fd %d, TIOCSCTTY): %s", tty, strerrorname_np(errno));
     for (int i = 0; i < 3; i++)
-      if (dup2(fd, i) < 0)
+      if (dup2(tty, i) < 0)
         fail(125, "dup2 terminal: %s", strerrorname_np(errno));
-    close(fd);
-  }
-  if (mntns) {
-    int fd = open(mntns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
-      fail(125, "setns(%s, CLONE_NEWNS): %s", mntns, strerrorname_np(errno));
-    close(fd);
+    close(tty);
   }
 
   if (newproc) {
@@ -388,6 +380,10 @@ int main(int argc, char **argv) {
     program = open(argv[optind], O_RDONLY | O_CLOEXEC);
     if (program < 0)
       fail(125, "open %s: %s", argv[optind], strerrorname_np(errno));
+    /* In the pod's mount namespace, which the pause then leaves: covered
+       in its own by the empty root below. */
+    if (mount("proc", isolate, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+      fail(125, "mount proc on %s: %s", isolate, strerrorname_np(errno));
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
       fail(125, "a mount namespace of its own: %s", strerrorname_np(errno));
     if (mount("tmpfs", isolate, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555") < 0)

@@ -13,13 +13,13 @@ import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import type { PodRecord } from '../../lib/state/record.ts';
 import { listPods } from '../../lib/state/store.ts';
-import { minipodCgroupRoots } from '../helpers/baseline.ts';
+import { minipodCgroups } from '../helpers/baseline.ts';
 import { commandPod, hostDir, pod, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
+import { cmdline, running, Seen, stat, stateRootEntries, supervisorExits, supervisorPids } from '../helpers/reliability.ts';
 
 const { test, run } = kernelSuite('detached pods and the shared supervisor');
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A container that runs until stopped, and ends at once on SIGTERM. */
 const SERVE = 'trap "exit 0" TERM; echo ready; sleep 1000 & wait';
@@ -29,74 +29,9 @@ const ID = /^[0-9a-f]{12}$/;
 
 // --- processes ---------------------------------------------------------------
 
-interface Stat {
-  state: string;
-  session: number;
-}
-
-function stat(pid: number): Stat | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const [state, , , session] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: state!, session: Number(session) };
-  } catch {
-    return null;
-  }
-}
-
-/** Runs: exists and is not a zombie (a zombie is dead, only not yet reaped by its parent). */
-function running(pid: number): boolean {
-  const s = stat(pid);
-  return s !== null && s.state !== 'Z' && s.state !== 'X';
-}
-
-function allPids(): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/** The shared supervisors of `root`: `minipod --root ROOT supervise` (a zombie's cmdline is empty: not counted). */
-function supervisorPids(root: string): number[] {
-  return allPids().filter((pid) => cmdline(pid).includes(`--root ${root} supervise`) && running(pid));
-}
-
 function rssKiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1]);
-}
-
-/** What a test saw of its pods' processes, checked at its end. */
-class Seen {
-  readonly pids = new Set<number>();
-  readonly sessions = new Set<number>();
-
-  pod(record: PodRecord): void {
-    for (const ref of [record.pause, ...[...record.initContainers, ...record.containers].map((c) => c.process)]) {
-      if (ref) this.pids.add(ref.pid);
-    }
-  }
-
-  supervisor(pid: number): void {
-    const s = stat(pid);
-    if (s) this.sessions.add(s.session);
-  }
-
-  /** Live processes left: a pause or container seen, or anything in a shared supervisor's session. */
-  leftovers(): string[] {
-    const left = new Set([...this.pids].filter(running));
-    for (const pid of allPids()) {
-      const s = stat(pid);
-      if (s && this.sessions.has(s.session) && running(pid)) left.add(pid);
-    }
-    return [...left].map((pid) => `${pid} (${cmdline(pid) || '?'})`);
-  }
 }
 
 // --- the CLI ----------------------------------------------------------------
@@ -140,24 +75,6 @@ async function runDetached(ctx: Ctx, file: string, ...args: string[]): Promise<s
   return r.stdout;
 }
 
-async function supervisorExits(root: string, ms = 3000): Promise<void> {
-  await waitFor(() => (supervisorPids(root).length === 0 ? true : undefined), `the shared supervisor of ${root} to exit (still: ${supervisorPids(root).join(', ')})`, ms);
-}
-
-/** The state root holds nothing (or was never made). */
-function stateRootEntries(root: string): string[] {
-  return existsSync(root) ? readdirSync(root).sort() : [];
-}
-
-/** Every cgroup directory below minipod's subtree roots. */
-function minipodCgroups(): string[] {
-  const below = (dir: string): string[] => {
-    if (!existsSync(dir)) return [];
-    const children = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
-    return [dir, ...children.flatMap(below)];
-  };
-  return minipodCgroupRoots().flatMap(below).sort();
-}
 
 /**
  * A test of detached pods: at its end (if it passed so far) the shared
@@ -173,37 +90,15 @@ function detached(title: string, fn: (ctx: Ctx) => Promise<void>): void {
     try {
       await fn(ctx);
       await supervisorExits(scratch.root);
-      const left = await waitFor(() => {
-        const l = ctx.seen.leftovers();
-        return l.length ? undefined : l;
-      }, 'the pods\' processes to end', 2000).catch(() => ctx.seen.leftovers());
-      assert.equal(left, [], `pause or container processes left behind: ${left.join('; ')}`);
+      await ctx.seen.assertNoneLeft(2000);
     } catch (err) {
       failure = err;
     }
-    await removeWhatIsLeft(ctx);
+    await ctx.seen.removeAll(scratch);
     if (failure) throw failure;
   });
 }
 
-async function removeWhatIsLeft({ scratch, seen }: Ctx): Promise<void> {
-  try {
-    for (const p of listPods(scratch.root)) {
-      seen.pod(p);
-      await scratch.minipod(['rm', '-f', p.id]);
-    }
-    try {
-      await supervisorExits(scratch.root);
-    } catch {
-      for (const pid of supervisorPids(scratch.root)) process.kill(pid, 'SIGKILL');
-      await sleep(100);
-    }
-    for (const pid of seen.pids) if (running(pid)) process.kill(pid, 'SIGKILL');
-    if (listPods(scratch.root).length) await scratch.minipod(['gc', '--logs']);
-  } catch (err) {
-    console.error(`  cleaning up ${scratch.root}: ${(err as Error).message}`);
-  }
-}
 
 // --- CRI log files --------------------------------------------------------------
 
@@ -651,7 +546,7 @@ for (const logs of [false, true]) {
 test('a helper whose runtime died before its PR_SET_PDEATHSIG runs nothing, also as PID 1 of its own PID namespace (no parent to check)', async () => {
   const init = new URL('../../build/minipod-init', import.meta.url).pathname;
   // fd 3 is the write end of a status pipe whose reader plays the runtime: one that stays, one that has exited.
-  const helper = (reader: string) => execa('bash', ['-c', `exec 3> >(${reader}); ${reader === 'true' ? 'wait $!; ' : ''}exec unshare -pf "$0" -d -s /proc/self/fd/3 -- sh -c 'echo ran as $$'`, init], { reject: false });
+  const helper = (reader: string) => execa('bash', ['-c', `exec 3> >(${reader}); ${reader === 'true' ? 'wait $!; ' : ''}exec unshare -pf "$0" -d -s 3 -- sh -c 'echo ran as $$'`, init], { reject: false });
   const alive = await helper('cat >/dev/null');
   assert.equal([alive.exitCode, alive.stdout], [0, 'ran as 1'], alive.all ?? alive.stderr);
   const gone = await helper('true');

@@ -1,12 +1,14 @@
 // Issue #6, first part: what a container may do, seen from inside it:
 // capabilities (Docker's default 14, add/drop, ALL, privileged),
 // no_new_privs, and the masked and read-only paths of /proc and /sys.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { capabilityMask } from '../../lib/security/capabilities.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../lib/security/paths.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('privileges: capabilities, no_new_privs, masked /proc and /sys');
 
@@ -142,6 +144,55 @@ test("a container cannot overwrite the pause's binary through /proc/1/exe: it is
 test("the pause lives in an empty read-only root of its own: /proc/1/root shows nothing of the host, even to a container allowed to ptrace", async ({ scratch }) => {
   const script = 'echo "entries: $(ls -A /proc/1/root | wc -l)"; (touch /proc/1/root/x) 2>/dev/null && echo writable || echo read-only; grep -c . /proc/1/mounts';
   assert.equal(await besidePause(scratch, ['SYS_PTRACE'], script), ['entries: 0', 'read-only', '1']);
+});
+
+// Issue #6: while an exec helper runs in the pod's PID namespace, a
+// container allowed to ptrace can follow its /proc/<pid>/root, cwd and exe:
+// none may lead to the host, neither while containers start (the helper once
+// ran from a bind of the host's /proc, whose /proc/1/root is the host's root)
+// nor during `minipod exec` (the helper once started in the host's mount
+// namespace). A sidecar scans all of them, and one level deeper through each
+// root's /proc, over and over while init containers, the app and execs start.
+test("nothing under /proc leads a container allowed to ptrace to the host while containers start and exec runs", async ({ scratch }) => {
+  const canaryDir = mkdtempSync(join(tmpdir(), 'minipod-canary-'));
+  const canary = join(canaryDir, 'canary');
+  writeFileSync(canary, 'host\n');
+  const out = hostDir(scratch, 'out');
+  const check = (link: string) => `[ -e "${link}${canary}" ] && echo "${link}" >> /out/leaks`;
+  const scan = [
+    'n=0; while :; do for d in /proc/[0-9]*; do',
+    `  ${check('$d/root')}; ${check('$d/cwd')}`,
+    // an exe is a memfd (the sealed helper or pause) or a file of that process's own root (asked again: it may have exited meanwhile)
+    '  t=$(readlink $d/exe); case "$t" in ""|/memfd:*) ;; *) [ -e "$d/root$t" ] || [ "$(readlink $d/exe)" != "$t" ] || echo "$d/exe $t" >> /out/leaks;; esac',
+    `  for q in $d/root/proc/[0-9]*; do ${check('$q/root')}; ${check('$q/cwd')}; done`,
+    'done; n=$((n+1)); echo $n > /out/rounds.new; mv /out/rounds.new /out/rounds; done',
+  ].join('\n');
+  const file = scratch.manifest('scan.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'scan' },
+    spec: {
+      shareProcessNamespace: true, terminationGracePeriodSeconds: 1, volumes: [out.volume],
+      initContainers: [
+        { name: 'scan', image: 'busybox', restartPolicy: 'Always', command: ['sh', '-c', scan], volumeMounts: [out.mount], securityContext: { capabilities: { add: ['SYS_PTRACE'] } } },
+        ...Array.from({ length: 8 }, (_, i) => ({ name: `init${i}`, image: 'busybox', command: ['true'] })),
+      ],
+      containers: [{ name: 'app', image: 'busybox', command: ['sleep', '60'] }],
+    },
+  });
+  try {
+    const r = await scratch.minipod(['run', '-d', file]);
+    assert.is(r.exitCode, 0, r.all);
+    for (let i = 0; i < 8; i++) {
+      const e = await scratch.minipod(['exec', 'scan', 'app', '--', 'true']);
+      assert.is(e.exitCode, 0, e.all);
+    }
+    const leaks = existsSync(join(out.dir, 'leaks')) ? readFileSync(join(out.dir, 'leaks'), 'utf8') : '';
+    assert.is(leaks, '', 'no link reached the host');
+    const rounds = Number(readFileSync(join(out.dir, 'rounds'), 'utf8'));
+    assert.ok(rounds >= 10, `the scan went round (${rounds} times)`);
+  } finally {
+    await scratch.minipod(['rm', '-f', 'scan']);
+    rmSync(canaryDir, { recursive: true, force: true });
+  }
 });
 
 test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {

@@ -21,12 +21,13 @@ function setup() {
   return { ...fake, next };
 }
 
-test('one O_WRONLY|O_CLOEXEC open per file, in order; -c /proc/4242/fd/N each', () => {
+test('one O_WRONLY|O_CLOEXEC open per file, in order; -c N each, N for the helper to inherit', () => {
   const { ctx, libc, next: fd } = setup();
-  const { args, close } = cgroupArgs(ctx, PROCS);
+  const { args, fds, close } = cgroupArgs(ctx, PROCS);
   assert.equal(libc.calls, PROCS.map((file) => ['open', file, O_WRONLY | O_CLOEXEC]));
   assert.is(O_WRONLY | O_CLOEXEC, 0o2000001);
-  assert.equal(args, ['-c', `/proc/4242/fd/${fd}`, '-c', `/proc/4242/fd/${fd + 1}`, '-c', `/proc/4242/fd/${fd + 2}`]);
+  assert.equal(args, ['-c', `${fd}`, '-c', `${fd + 1}`, '-c', `${fd + 2}`]);
+  assert.equal(fds, [fd, fd + 1, fd + 2]);
   assert.equal(libc.calls.length, 3, 'nothing closed before close()');
   close();
   close();

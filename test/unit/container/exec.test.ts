@@ -1,7 +1,7 @@
 // execInContainer: the exact calls `minipod exec` makes, over the recording
-// fake: the container's namespace files opened, all but mnt joined on the
-// runtime thread (inside ThreadNamespaces.run), the exec helper spawned with
-// its channels, and every descriptor closed when it should be.
+// fake: the container's namespace files opened, all joined on the runtime
+// thread (inside ThreadNamespaces.run, mnt last), the exec helper spawned
+// with its channels inherited, and every descriptor closed when it should be.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execInContainer } from '../../../lib/container/exec.ts';
@@ -10,7 +10,7 @@ import { defaultFilterArg } from '../../../lib/security/filter-arg.ts';
 import type { ContainerRecord } from '../../../lib/state/record.ts';
 import {
   CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
-  O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY,
+  F_SETFD, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_WRONLY,
 } from '../../../lib/sys/constants.ts';
 import { SyscallError } from '../../../lib/sys/libc.ts';
 import type { SpawnRequest } from '../../../lib/sys/process.ts';
@@ -72,14 +72,14 @@ function setup() {
 
 const RESTORE = [CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID];
 
-test('the exact sequence: channels, namespace files, setns on the thread, the helper, the closes', () => {
+test('the exact sequence: channels, namespace files, setns on the thread (mnt last), the helper, the closes', () => {
   const t = setup();
   const { child, takeStartError } = execInContainer(t.ctx, container(), PID, { argv: ['sh', '-c', 'id'], stdin: false, tty: null });
   const { read, write } = t.pipe();
   const [ipc, uts, net, pid, mnt] = ['ipc', 'uts', 'net', 'pid', 'mnt'].map((k) => t.fd(ns(k)));
   const cg = t.fd(PROCS);
   const calls = t.libc.calls;
-  assert.equal(calls.slice(0, 13), [
+  assert.equal(calls.slice(0, 18), [
     ['pipe2', O_CLOEXEC | O_NONBLOCK, read, write],
     ['open', PROCS, O_WRONLY | O_CLOEXEC],
     ['open', ns('ipc'), O_RDONLY | O_CLOEXEC],
@@ -92,20 +92,26 @@ test('the exact sequence: channels, namespace files, setns on the thread, the he
     ['setns', uts, CLONE_NEWUTS],
     ['setns', net, CLONE_NEWNET],
     ['setns', pid, CLONE_NEWPID],
+    ['setns', mnt, CLONE_NEWNS],
+    // the channels inherited by the helper only: close-on-exec off around the spawn
+    ['fcntl', write, F_SETFD, 0],
+    ['fcntl', cg, F_SETFD, 0],
     ['spawn', t.ctx.initExec],
+    ['fcntl', write, F_SETFD, FD_CLOEXEC],
+    ['fcntl', cg, F_SETFD, FD_CLOEXEC],
   ]);
   // ThreadNamespaces.run's return to the runtime's own namespaces, then the cwd
-  assert.equal(calls.slice(13, 19).map(([name, , nstype]) => (name === 'setns' ? nstype : name)), [...RESTORE, 'fchdir']);
-  // the joined namespaces' descriptors at once, the mount one kept for the helper
-  assert.equal(calls.slice(19), [['close', ipc], ['close', uts], ['close', net], ['close', pid]]);
-  assert.not.ok(t.closed().includes(mnt!), 'mnt stays open until takeStartError');
+  assert.equal(calls.slice(18, 24).map(([name, , nstype]) => (name === 'setns' ? nstype : name)), [...RESTORE, 'fchdir']);
+  // the joined namespaces' descriptors at once
+  assert.equal(calls.slice(24), [['close', ipc], ['close', uts], ['close', net], ['close', pid], ['close', mnt]]);
   assert.is(child.pid, 1000);
 
   const req = t.spawner.requests[0]!;
   assert.is(t.spawner.requests.length, 1);
   assert.is(req.path, t.ctx.initExec);
+  assert.match(req.path, /^\/proc\/self\/fd\/\d+$/, "resolved in the container's procfs, where the runtime's PID is not");
   assert.equal(req.args, [
-    '-d', '-s', `/proc/4242/fd/${write}`, '-c', `/proc/4242/fd/${cg}`, '-m', `/proc/4242/fd/${mnt}`,
+    '-d', '-s', `${write}`, '-c', `${cg}`,
     '-w', '/srv', '-u', '1000', '-g', '3000', '-G', '3000,4000', '-C', CAPS, '--', 'sh', '-c', 'id',
   ]);
   assert.equal(req.env, { PATH: '/bin', HOME: '/home/me' });
@@ -114,7 +120,7 @@ test('the exact sequence: channels, namespace files, setns on the thread, the he
 
   const before = calls.length;
   assert.is(takeStartError(), null, 'nothing on the status pipe: the helper reached exec');
-  assert.equal(calls.slice(before), [['close', mnt], ['read', read], ['close', read], ['close', write], ['close', cg]]);
+  assert.equal(calls.slice(before), [['read', read], ['close', read], ['close', write], ['close', cg]]);
   assert.equal([...t.closed()].sort((a, b) => a - b), t.made(), 'every descriptor closed exactly once');
 });
 
@@ -155,14 +161,14 @@ test('-i without a tty passes the runtime stdin', () => {
   assert.not.ok(req.args.includes('-T'));
 });
 
-test('-t: the pseudo-terminal slave as -T after -m, output ignored, stdin not passed (even with -i)', () => {
+test('-t: the pseudo-terminal slave as -T, inherited, output ignored, stdin not passed (even with -i)', () => {
   for (const stdin of [false, true]) {
     const t = setup();
     execInContainer(t.ctx, container(), PID, { argv: ['sh'], stdin, tty: 7 });
     const req = t.spawner.requests[0]!;
-    const mnt = t.fd(ns('mnt'));
     const args = req.args;
-    assert.equal(args.slice(args.indexOf('-m'), args.indexOf('-w')), ['-m', `/proc/4242/fd/${mnt}`, '-T', '/proc/4242/fd/7']);
+    assert.equal(args.slice(args.indexOf('-T'), args.indexOf('-w')), ['-T', '7']);
+    assert.ok(t.libc.calls.some(([n, fd, cmd, arg]) => n === 'fcntl' && fd === 7 && cmd === F_SETFD && arg === 0), 'inherited');
     assert.is(req.output, 'ignore');
     assert.not.ok('stdin' in req, `no stdin with a tty (stdin: ${stdin})`);
     assert.not.ok(t.closed().includes(7), 'the tty belongs to the caller');
@@ -177,9 +183,8 @@ test('no cgroups, no supplementary groups, no_new_privs and seccomp: no -c, no -
   });
   const { takeStartError } = execInContainer(t.ctx, c, PID, { argv: ['ls', '-l'], stdin: false, tty: null });
   const { write } = t.pipe();
-  const mnt = t.fd(ns('mnt'));
   const req = t.spawner.requests[0]!;
-  assert.equal(req.args, ['-d', '-s', `/proc/4242/fd/${write}`, '-m', `/proc/4242/fd/${mnt}`, '-w', '/', '-u', '0', '-g', '0', '-C', '1ffffffffff', '-n', '-S', defaultFilterArg(), '--', 'ls', '-l']);
+  assert.equal(req.args, ['-d', '-s', `${write}`, '-w', '/', '-u', '0', '-g', '0', '-C', '1ffffffffff', '-n', '-S', defaultFilterArg(), '--', 'ls', '-l']);
   assert.equal(req.env, {});
   takeStartError();
   assert.equal([...t.closed()].sort((a, b) => a - b), t.made());
@@ -190,7 +195,7 @@ test('two cgroup.procs files: one -c each, all closed by takeStartError', () => 
   const other = '/sys/fs/cgroup/memory/minipod/pod/app/cgroup.procs';
   const { takeStartError } = execInContainer(t.ctx, container({ cgroupProcs: [PROCS, other] }), PID, { argv: ['true'], stdin: false, tty: null });
   const args = t.spawner.requests[0]!.args;
-  assert.equal(args.slice(args.indexOf('-c'), args.indexOf('-m')), ['-c', `/proc/4242/fd/${t.fd(PROCS)}`, '-c', `/proc/4242/fd/${t.fd(other)}`]);
+  assert.equal(args.slice(args.indexOf('-c'), args.indexOf('-w')), ['-c', `${t.fd(PROCS)}`, '-c', `${t.fd(other)}`]);
   takeStartError();
   assert.equal([...t.closed()].sort((a, b) => a - b), t.made());
 });
@@ -272,11 +277,11 @@ test('a refused setns: the thread returns, no helper, every descriptor (mnt too)
 test('a helper that cannot be spawned: the thread returns, every descriptor (mnt too) closed', () => {
   const t = setup();
   t.spawner.spawn = () => {
-    throw new MinipodError('spawn /proc/4242/fd/106: ENOEXEC');
+    throw new MinipodError('spawn /proc/self/fd/106: ENOEXEC');
   };
   assert.throws(() => execInContainer(t.ctx, container(), PID, { argv: ['true'], stdin: false, tty: null }), /ENOEXEC/);
   const fchdir = t.libc.names().indexOf('fchdir');
-  assert.is(t.libc.names().filter((n) => n === 'setns').length, 4 + RESTORE.length, 'joined, then returned');
+  assert.is(t.libc.names().filter((n) => n === 'setns').length, 5 + RESTORE.length, 'joined, then returned');
   assert.equal(t.libc.calls.slice(fchdir - 5, fchdir + 1).map(([name, , nstype]) => (name === 'setns' ? nstype : name)), [...RESTORE, 'fchdir']);
   assert.equal([...t.closed()].sort((a, b) => a - b), t.made());
 });

@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startContainer } from '../../../lib/container/start.ts';
-import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from '../../../lib/sys/constants.ts';
+import { CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND } from '../../../lib/sys/constants.ts';
 import type { ContainerPlan } from '../../../lib/spec/plan-types.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../../lib/security/paths.ts';
 import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-context.ts';
 
-const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) }, mountNamespace: 55, close: () => {} };
+const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) }, mountNamespace: 55, procfs: '/pod/pause-root', close: () => {} };
 
 function plan(rootfs: string): ContainerPlan {
   return containerPlan({ rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' });
@@ -39,7 +39,7 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
     assert.is(req.path, ctx.initExec);
     const masks = [...MASKED_PATHS.flatMap((p) => ['-k', p]), ...READONLY_PATHS.flatMap((p) => ['-o', p])];
     assert.equal(req.args, [
-      '-d', '-p', '-s', `/proc/4242/fd/${statusWrite}`, '-w', '/srv', '-u', '0', '-g', '0', '-G', '0',
+      '-d', '-p', '-s', `${statusWrite}`, '-w', '/srv', '-u', '0', '-g', '0', '-G', '0',
       // Docker's 14 capabilities, no_new_privs, the masked and read-only paths
       '-C', 'a80425fb', '-n', ...masks, '--', 'sh', '-c', 'echo hi',
     ]);
@@ -60,6 +60,24 @@ test('with shareProcessNamespace it joins the pause PID namespace instead of cre
     assert.equal(libc.calls[unshareAt], ['unshare', CLONE_NEWNS]);
   } finally {
     remove();
+  }
+});
+
+// Issue #6: a container allowed to ptrace, in the pod's PID namespace, can
+// follow /proc/<helper>/root/proc/1/root while the helper runs: what is
+// bound at /proc then must hold nothing of the host's.
+test("the helper is exec'd from the pod's procfs when it joins the pod's PID namespace (or the host's), the host's only in a PID namespace of its own", () => {
+  for (const [more, source] of [[{}, '/proc'], [{ sharePid: true }, sandbox.procfs], [{ hostPid: true }, sandbox.procfs]] as const) {
+    const { ctx, libc } = fakeContext();
+    const { rootfs, remove } = tempRootfs();
+    try {
+      startContainer(ctx, sandbox, pod(more), plan(rootfs));
+      const pivot = libc.names().indexOf('pivot_root');
+      const last = libc.calls.slice(0, pivot).findLast(([n]) => n === 'mount')!;
+      assert.equal(last, ['mount', source, '/l/rootfs/proc', null, MS_BIND, null], JSON.stringify(more));
+    } finally {
+      remove();
+    }
   }
 });
 

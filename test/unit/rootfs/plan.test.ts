@@ -9,7 +9,7 @@ import { Libc } from '../../../lib/sys/libc.ts';
 const layer = { upper: '/pod/c.0/upper', work: '/pod/c.0/work', merged: '/pod/c.0/rootfs' };
 const input = {
   image: '/img/rootfs', layer, missing: [], podShm: '/run/minipod/p1/shm', mounts: [], workingDir: '/srv', readOnlyRootFilesystem: false,
-  privileged: false,
+  privileged: false, helperProcfs: '/run/minipod/p1/pause-root',
 };
 const ops = planRootfs(input);
 const mounts = ops.filter((o): o is Extract<RootfsOp, { op: 'mount' }> => o.op === 'mount');
@@ -29,7 +29,7 @@ test("overlay options escape the characters overlayfs splits on: an image direct
 
 test('pivot is last, right after the temporary /proc bind used to exec the helper', () => {
   assert.equal(ops.at(-1), { op: 'pivot', root: R });
-  assert.equal(ops.at(-2), { op: 'mount', source: '/proc', target: `${R}/proc`, fstype: null, flags: MS_BIND });
+  assert.equal(ops.at(-2), { op: 'mount', source: '/run/minipod/p1/pause-root', target: `${R}/proc`, fstype: null, flags: MS_BIND });
 });
 
 test('every mount target is inside the rootfs', () => {
@@ -49,7 +49,7 @@ test('a minimal /dev: tmpfs, the six devices with their numbers, devpts with its
     ['/run/minipod/p1/shm', `${R}/dev/shm`],
     ['mqueue', `${R}/dev/mqueue`],
     ['sysfs', `${R}/sys`],
-    ['/proc', `${R}/proc`],
+    ['/run/minipod/p1/pause-root', `${R}/proc`],
   ]);
   const nodes = ops.filter((o) => o.op === 'mknod');
   assert.equal(nodes.map((n) => n.op === 'mknod' && [n.path, n.major, n.minor]), DEVICES.map((d) => [`${R}/dev/${d.name}`, d.major, d.minor]));
