@@ -30,7 +30,8 @@ function cgroupsOf(dir: string): string[] {
   return [...children.flatMap(cgroupsOf), dir];
 }
 
-const minipodCgroups = () => minipodCgroupRoots().flatMap(cgroupsOf).sort();
+/** Every cgroup directory below minipod's subtree roots, sorted. */
+export const minipodCgroups = () => minipodCgroupRoots().flatMap(cgroupsOf).sort();
 
 /**
  * For a test that kills minipod with SIGKILL, which then cannot remove its

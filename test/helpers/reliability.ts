@@ -1,8 +1,9 @@
-// What the reliability suite (test/reliability/) needs beyond the
-// integration helpers: a seeded PRNG for the fault tests, a look at
-// processes, their sessions and descriptors (the shared supervisor runs in a
-// session of its own, which the baseline's process check does not see), and
-// the cleanup of a detached test whatever happened.
+// What tests of detached pods (test/integration/detached.test.ts, the
+// reliability suite in test/reliability/) need beyond the integration
+// helpers: a look at processes, their sessions and descriptors (the shared
+// supervisor runs in a session of its own, which the baseline's process
+// check does not see), the cleanup of a detached test whatever happened,
+// and a seeded PRNG for the fault tests.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
