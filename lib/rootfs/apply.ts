@@ -18,6 +18,9 @@ export function applyRootfs(libc: Libc, ops: readonly RootfsOp[]): void {
           throw new MinipodError(`${(err as Error).message}: ${hint}`, { cause: err });
         }
         break;
+      case 'mountIn':
+        withFd(libc, op.root, (root) => mountIn(libc, root, op));
+        break;
       case 'mkdir':
         libc.mkdir(op.path, op.mode);
         libc.chmod(op.path, op.mode); // the umask would have narrowed it
@@ -40,7 +43,7 @@ export function applyRootfs(libc: Libc, ops: readonly RootfsOp[]): void {
         }
         break;
       case 'readOnly':
-        libc.mount(null, op.target, null, MS_BIND | MS_REMOUNT | MS_RDONLY);
+        withFd(libc, op.target, (root) => libc.mount(null, fdPath(root), null, MS_BIND | MS_REMOUNT | MS_RDONLY));
         break;
       case 'pivot':
         pivotInto(libc, op.root);
@@ -55,6 +58,16 @@ function withFd<T>(libc: Libc, dir: string, fn: (fd: number) => T): T {
     return fn(fd);
   } finally {
     libc.close(fd);
+  }
+}
+
+function mountIn(libc: Libc, root: number, op: Extract<RootfsOp, { op: 'mountIn' }>): void {
+  const target = openIn(libc, root, op.path, 'in-root');
+  try {
+    if (!target.dir) throw new MinipodError(`mount ${op.source} on ${op.path}: the mount point must be a directory in the container's root`);
+    libc.mount(op.source, fdPath(target.fd), op.fstype, op.flags, op.data ?? null);
+  } finally {
+    libc.close(target.fd);
   }
 }
 

@@ -8,6 +8,8 @@ import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME } fr
 
 export type RootfsOp =
   | { op: 'mount'; source: string | null; target: string; fstype: string | null; flags: number; data?: string }
+  /** A mount on the directory `path` resolved by the kernel inside `root`, made through its descriptor. */
+  | { op: 'mountIn'; root: string; path: string; source: string; fstype: string | null; flags: number; data?: string }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'mknod'; path: string; mode: number; major: number; minor: number }
   | { op: 'symlink'; target: string; path: string }
@@ -73,6 +75,9 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
   const rootfs = layer.merged;
   const at = (path: string) => `${rootfs}/${path}`;
   const dev = (name: string) => at(`dev/${name}`);
+  // Not a path looked up again at mount time: what the image or a volume put there cannot redirect it.
+  const mountIn = (path: string, source: string, fstype: string | null, flags: number, data?: string): RootfsOp =>
+    ({ op: 'mountIn', root: rootfs, path, source, fstype, flags, ...(data === undefined ? {} : { data }) });
   const noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   // Parents before children, as containerd orders mounts: /data before /data/logs.
   const mounts = [...input.mounts].sort((a, b) => depth(a.target) - depth(b.target));
@@ -83,18 +88,18 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
       data: `lowerdir=${overlayPath(image)},upperdir=${overlayPath(layer.upper)},workdir=${overlayPath(layer.work)}`,
     },
     ...input.missing.map((name): RootfsOp => ({ op: 'mkdir', path: at(name), mode: 0o755 })),
-    { op: 'mount', source: 'tmpfs', target: at('dev'), fstype: 'tmpfs', flags: MS_NOSUID | MS_STRICTATIME, data: 'mode=755,size=65536k' },
+    mountIn('/dev', 'tmpfs', 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
     ...DEVICES.map((d): RootfsOp => ({ op: 'mknod', path: dev(d.name), mode: 0o666, major: d.major, minor: d.minor })),
     ...DEV_LINKS.map((l): RootfsOp => ({ op: 'symlink', target: l.target, path: dev(l.path) })),
     { op: 'mkdir', path: dev('pts'), mode: 0o755 },
-    { op: 'mount', source: 'devpts', target: dev('pts'), fstype: 'devpts', flags: MS_NOSUID | MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
+    mountIn('/dev/pts', 'devpts', 'devpts', MS_NOSUID | MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5'),
     // One tmpfs per pod, bound into every container: IPC sharing in
     // Kubernetes is the namespace and /dev/shm together.
     { op: 'mkdir', path: dev('shm'), mode: 0o1777 },
-    { op: 'mount', source: podShm, target: dev('shm'), fstype: null, flags: MS_BIND },
+    mountIn('/dev/shm', podShm, null, MS_BIND),
     { op: 'mkdir', path: dev('mqueue'), mode: 0o755 },
-    { op: 'mount', source: 'mqueue', target: dev('mqueue'), fstype: 'mqueue', flags: noexec },
-    { op: 'mount', source: 'sysfs', target: at('sys'), fstype: 'sysfs', flags: noexec | (input.privileged ? 0 : MS_RDONLY) },
+    mountIn('/dev/mqueue', 'mqueue', 'mqueue', noexec),
+    mountIn('/sys', 'sysfs', 'sysfs', noexec | (input.privileged ? 0 : MS_RDONLY)),
     ...mounts.map((m): RootfsOp => ({
       op: 'bindVolume', root: rootfs, source: m.source, subPath: m.subPath, target: m.target, readOnly: m.readOnly,
     })),
@@ -108,7 +113,7 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
     // allowed to ptrace could look through /proc/<helper>/root), it is the
     // pod's, with nothing of the host's in it; the host's only for a PID
     // namespace of the container's own, where no container sees the helper.
-    { op: 'mount', source: input.helperProcfs, target: at('proc'), fstype: null, flags: MS_BIND },
+    mountIn('/proc', input.helperProcfs, null, MS_BIND),
     { op: 'pivot', root: rootfs },
   ];
 }

@@ -27,8 +27,9 @@ test('joins net, ipc, uts and the pod mount namespace, then gets its own mount a
   try {
     startContainer(ctx, sandbox, pod(), plan(rootfs));
     const opened = libc.calls.filter(([n]) => n === 'open').map(([, p]) => p);
-    // the pause's namespaces (the pod's mount namespace is the sandbox's descriptor, not the pause's), then the root to make the working directory in
-    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', '/l/rootfs']);
+    // the pause's namespaces (the pod's mount namespace is the sandbox's descriptor, not the pause's), then the root
+    // for each mount in it (/dev, /dev/pts, /dev/shm, /dev/mqueue, /sys), the working directory, /proc
+    assert.equal(opened, ['/proc/777/ns/net', '/proc/777/ns/ipc', '/proc/777/ns/uts', ...Array(7).fill('/l/rootfs')]);
     const unshareAt = podUnshare(libc.calls);
     assert.equal(setnsTargets(libc.calls.slice(0, unshareAt)), [CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNS]);
     assert.equal(libc.calls.find(([n, , nstype]) => n === 'setns' && nstype === CLONE_NEWNS)![1], sandbox.mountNamespace);
@@ -73,8 +74,9 @@ test("the helper is exec'd from the pod's procfs when it joins the pod's PID nam
     try {
       startContainer(ctx, sandbox, pod(more), plan(rootfs));
       const pivot = libc.names().indexOf('pivot_root');
-      const last = libc.calls.slice(0, pivot).findLast(([n]) => n === 'mount')!;
-      assert.equal(last, ['mount', source, '/l/rootfs/proc', null, MS_BIND, null], JSON.stringify(more));
+      const [, from, onto, ...rest] = libc.calls.slice(0, pivot).findLast(([n]) => n === 'mount')!;
+      assert.equal([from, rest], [source, [null, MS_BIND, null]], JSON.stringify(more));
+      assert.match(onto as string, /^\/proc\/self\/fd\/\d+$/, '/proc as resolved in the root');
     } finally {
       remove();
     }

@@ -1,8 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyRootfs } from '../../../lib/rootfs/apply.ts';
-import { DEVICES, planRootfs, type RootfsOp } from '../../../lib/rootfs/plan.ts';
-import { MNT_DETACH, MS_BIND, MS_RDONLY, S_IFCHR } from '../../../lib/sys/constants.ts';
+import { DEVICES, planRootfs } from '../../../lib/rootfs/plan.ts';
+import {
+  MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, O_CLOEXEC, O_DIRECTORY, O_PATH, RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS, S_IFCHR,
+} from '../../../lib/sys/constants.ts';
+import { ENOTDIR } from '../../../lib/sys/errno.ts';
 import { FakeLibc } from '../../../lib/sys/fake.ts';
 import { Libc } from '../../../lib/sys/libc.ts';
 
@@ -12,8 +16,10 @@ const input = {
   privileged: false, helperProcfs: '/run/minipod/p1/pause-root',
 };
 const ops = planRootfs(input);
-const mounts = ops.filter((o): o is Extract<RootfsOp, { op: 'mount' }> => o.op === 'mount');
 const R = layer.merged;
+/** Every mount, with its target as a path (one inside the root resolved there, through its descriptor, when applied). */
+type Mount = { source: string | null; target: string; fstype: string | null; flags: number; data?: string };
+const mounts = ops.flatMap((o): Mount[] => (o.op === 'mount' ? [o] : o.op === 'mountIn' ? [{ ...o, target: `${o.root}${o.path}` }] : []));
 
 test("the root is an overlay of the image and the container's own layer: the image is never written", () => {
   assert.equal(ops[0], {
@@ -29,7 +35,7 @@ test("overlay options escape the characters overlayfs splits on: an image direct
 
 test('pivot is last, right after the temporary /proc bind used to exec the helper', () => {
   assert.equal(ops.at(-1), { op: 'pivot', root: R });
-  assert.equal(ops.at(-2), { op: 'mount', source: '/run/minipod/p1/pause-root', target: `${R}/proc`, fstype: null, flags: MS_BIND });
+  assert.equal(ops.at(-2), { op: 'mountIn', root: R, path: '/proc', source: '/run/minipod/p1/pause-root', fstype: null, flags: MS_BIND });
 });
 
 test('every mount target is inside the rootfs', () => {
@@ -74,8 +80,8 @@ test('volumes are bound parents first, then the working directory is made, then 
 test('/sys is read-only, unless privileged', () => {
   const sys = mounts.find((m) => m.fstype === 'sysfs')!;
   assert.ok(sys.flags & MS_RDONLY);
-  const privileged = planRootfs({ ...input, privileged: true }).find((o) => o.op === 'mount' && o.fstype === 'sysfs');
-  assert.is(privileged?.op === 'mount' && privileged.flags & MS_RDONLY, 0);
+  const privileged = planRootfs({ ...input, privileged: true }).find((o) => o.op === 'mountIn' && o.fstype === 'sysfs');
+  assert.is(privileged?.op === 'mountIn' && privileged.flags & MS_RDONLY, 0);
 });
 
 test('apply: device nodes are created then chmod-ed past the umask; pivot detaches the old root', () => {
@@ -92,6 +98,29 @@ test('apply: device nodes are created then chmod-ed past the umask; pivot detach
     ['umount2', '.', MNT_DETACH],
     ['chdir', '/'],
   ]);
+});
+
+// Issue #6: /dev, /sys, /proc and the rest were mounted by path, looked up
+// again at mount time after checkMountPoints' lstat: check, then use.
+test('apply: every mount point inside the root is resolved there and mounted through its descriptor; the read-only remount too', () => {
+  const fake = new FakeLibc();
+  applyRootfs(new Libc(fake), ops.filter((o) => o.op === 'mountIn' && o.path === '/sys'));
+  applyRootfs(new Libc(fake), [{ op: 'readOnly', target: R }]);
+  // The fake's descriptors count from 100: the root, /sys in it, the root again.
+  assert.equal(fake.calls.filter(([n]) => n !== 'close'), [
+    ['open', R, O_PATH | O_DIRECTORY | O_CLOEXEC],
+    ['openat2', 100, '/sys', O_PATH | O_CLOEXEC | O_DIRECTORY, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS],
+    ['mount', 'sysfs', '/proc/self/fd/101', 'sysfs', MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, null],
+    ['open', R, O_PATH | O_DIRECTORY | O_CLOEXEC],
+    ['mount', null, '/proc/self/fd/102', null, MS_BIND | MS_REMOUNT | MS_RDONLY, null],
+  ]);
+});
+
+test('apply: a mount point that is not a directory (a file, or a symlink to one, resolved in the root) is refused, nothing mounted', () => {
+  const fake = new FakeLibc().failOn('openat2', ENOTDIR, ([, path, flags]) => path === '/proc' && ((flags as number) & O_DIRECTORY) !== 0);
+  assert.throws(() => applyRootfs(new Libc(fake), ops.filter((o) => o.op === 'mountIn' && o.path === '/proc')), /mount point must be a directory/);
+  assert.not.ok(fake.names().includes('mount'));
+  assert.is(fake.names().filter((n) => n === 'close').length, 2, 'the root and the target closed');
 });
 
 test('apply stops at the first failure', () => {
