@@ -50,6 +50,7 @@
  * 127 not found, 126 not executable, 125 for any other setup failure.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -106,6 +107,25 @@ static void fail(int code, const char *fmt, ...) {
 static int runtime_gone(void) {
   struct pollfd p = {status_fd, 0, 0};
   return status_fd != 2 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* Everything the runtime let through (the status pipe, whatever a runtime
+   left without close-on-exec) closes on exec. Before close_range (5.9, its
+   CLOEXEC flag 5.11), each descriptor /proc/self/fd lists; a descriptor
+   left open is a failed start, not a leak. */
+static void cloexec_inherited(void) {
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  int err = errno;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir)
+    fail(125, "close_range: %s, and opendir(/proc/self/fd): %s", strerrorname_np(err), strerrorname_np(errno));
+  for (struct dirent *e; (e = readdir(dir));) {
+    int fd = atoi(e->d_name);
+    if (fd >= 3 && fd != dirfd(dir) && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+      fail(125, "fcntl(%d, F_SETFD, FD_CLOEXEC): %s", fd, strerrorname_np(errno));
+  }
+  closedir(dir);
 }
 
 #define MAX_GROUPS 64
@@ -365,10 +385,7 @@ int main(int argc, char **argv) {
       fail(125, "mount(proc, /proc): %s", strerrorname_np(errno));
   }
 
-  /* Everything the runtime let through (its own descriptors, the status pipe)
-     closes on exec; older kernels without close_range keep the CLOEXEC flags
-     that Node and Deno already set. */
-  syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  cloexec_inherited();
 
   for (size_t i = 0; i < nmasked; i++)
     mask_path(masked[i]);

@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { capabilityMask } from '../../lib/security/capabilities.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../lib/security/paths.ts';
@@ -193,6 +194,21 @@ test("nothing under /proc leads a container allowed to ptrace to the host while 
     await scratch.minipod(['rm', '-f', 'scan']);
     rmSync(canaryDir, { recursive: true, force: true });
   }
+});
+
+// Issue #6: the helper marks every inherited descriptor >= 3 close-on-exec
+// (close_range, else each one /proc/self/fd lists) and fails the start if it
+// cannot: the app sees its standard streams only, and ls its own directory.
+test('a container starts with descriptors 0, 1 and 2 only', async ({ scratch }) => {
+  assert.equal(await inside(scratch, {}, 'ls /proc/self/fd'), ['0', '1', '2', '3']);
+  assert.equal(await inside(scratch, { runAsUser: 1000 }, 'ls /proc/self/fd'), ['0', '1', '2', '3']);
+});
+
+test('where close_range fails (before Linux 5.11), the helper marks what /proc/self/fd lists close-on-exec', async () => {
+  const init = new URL('../../build/minipod-init', import.meta.url).pathname;
+  // fd 5 left open by "the runtime"; strace makes close_range answer ENOSYS, as an old kernel does.
+  const r = await execa('bash', ['-c', 'exec 5</dev/null; exec strace -qq -f -o /dev/null -e inject=close_range:error=ENOSYS "$0" -- ls /proc/self/fd', init], { reject: false });
+  assert.equal([r.exitCode, r.stdout.split('\n')], [0, ['0', '1', '2', '3']], r.stderr);
 });
 
 test('an unknown capability is refused before anything runs, naming the field', async ({ scratch }) => {
