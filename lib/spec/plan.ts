@@ -9,6 +9,7 @@ import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.t
 import type { ContainerSpec, FieldPath, PodManifest, QuantityValue, VolumeSpec } from './manifest.ts';
 import type { ContainerPlan, MountPlan, PodPlan, SecurityPlan, VolumePlan } from './plan-types.ts';
 import { parseQuantity } from './quantity.ts';
+import { throughDescriptors } from './validate/container-checks.ts';
 
 /** containerd's default when neither the image nor the pod sets PATH. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -114,6 +115,15 @@ interface PodContext {
   opts: PlanOptions;
 }
 
+/** The manifest's workingDir is validated; the image's, only known now, must pass the same check (CVE-2024-21626). */
+function imageWorkingDir(name: string, config: ImageConfig): string | undefined {
+  const dir = config.WorkingDir;
+  if (dir && throughDescriptors(dir)) {
+    throw new MinipodError(`image "${name}": config WorkingDir "${dir}" must not be under a /proc/PID/fd directory`);
+  }
+  return dir;
+}
+
 function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, opts }: PodContext): ContainerPlan {
   const image = resolveImage(c.image, `${path}.image`, opts);
   const declared = declaredEnv(c, fields);
@@ -136,7 +146,7 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
     rootfs: image.rootfs,
     argv,
     env: Object.fromEntries(env),
-    workingDir: c.workingDir || image.config.WorkingDir || '/',
+    workingDir: c.workingDir || imageWorkingDir(c.image, image.config) || '/',
     user: containerUser(c, path, pod, image.rootfs, image.config),
     readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem ?? false,
     mounts: (c.volumeMounts ?? []).map((m): MountPlan => ({

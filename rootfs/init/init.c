@@ -447,6 +447,14 @@ int main(int argc, char **argv) {
 
   if (workdir && chdir(workdir) < 0)
     fail(125, "chdir to cwd (\"%s\") set in config: %s", workdir, strerror(errno));
+  /* As runc since CVE-2024-21626: a directory reached through a descriptor
+     of the host's (/proc/self/fd/N) is outside the root, which getcwd tells
+     (glibc: ENOENT; the kernel: a path not starting with '/'). */
+  if (workdir) {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/')
+      fail(125, "chdir to cwd (\"%s\") set in config: the directory is outside the container's root", workdir);
+  }
 
   const char *prog = argv[optind];
   if (argv0)

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
@@ -177,6 +177,19 @@ test('readOnlyRootFilesystem: the root (/tmp included) is read-only; /dev, /dev/
   assert.equal(linesOf(r.stderr, 'ro'), ['touch: /x: Read-only file system', 'sh: can\'t create /tmp/x: Read-only file system']);
   assert.equal(linesOf(r.stdout, 'ro'), ['shm-writable', 'dev-writable', 'kept']);
   assert.equal(linesOf(r.stdout, 'rw'), ['root-writable'], 'only the container that asked for it');
+});
+
+// CVE-2024-21626: a working directory reached through a descriptor of the
+// host's starts the app outside its root. However it got there, the helper
+// checks after chdir, as runc does, that getcwd() is inside the root.
+test("the helper refuses a working directory outside the container's root (through an inherited /proc/self/fd/N)", async ({ scratch }) => {
+  const init = join(repo, 'build/minipod-init');
+  const root = join(scratch.dir, 'root');
+  mkdirSync(root);
+  // fd 7: the host's /tmp; the helper, bound onto a file of the image, run chrooted into it with /proc mounted.
+  const script = `exec 7</tmp; exec unshare -m --propagation private sh -c 'mount --bind "$1" "$3" && mount -t proc proc "$3/proc" && mount --bind "$2" "$3/etc/passwd" && exec chroot "$3" /etc/passwd -w /proc/self/fd/7 -- /bin/pwd' sh "$0" "$1" "$2"`;
+  const r = await execa('bash', ['-c', script, busybox, init, root], { reject: false });
+  assert.equal([r.exitCode, r.stdout, r.stderr], [125, '', 'chdir to cwd ("/proc/self/fd/7") set in config: the directory is outside the container\'s root']);
 });
 
 test('a missing workingDir is created, also before the root turns read-only', async ({ scratch }) => {

@@ -137,12 +137,15 @@ function splitSubscript(fieldPath: string): [string, string] | undefined {
  */
 const THROUGH_FDS = /^\/proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd(\/|$)/;
 
+/** Whether an absolute working directory is reached through a process's descriptors (see THROUGH_FDS). */
+export const throughDescriptors = (dir: string) => THROUGH_FDS.test(posix.normalize(dir));
+
 export function workingDirIsAbsolute({ containers }: Pod, r: Report): void {
   for (const { path, container } of containers) {
     const dir = get(container, 'workingDir');
     if (!optionalString(r, `${path}.workingDir`, dir) || dir === '') continue;
     if (!dir.startsWith('/')) r.invalid(`${path}.workingDir`, dir, 'must be an absolute path');
-    else if (THROUGH_FDS.test(posix.normalize(dir))) r.invalid(`${path}.workingDir`, dir, 'must not be under a /proc/PID/fd directory');
+    else if (throughDescriptors(dir)) r.invalid(`${path}.workingDir`, dir, 'must not be under a /proc/PID/fd directory');
   }
 }
 

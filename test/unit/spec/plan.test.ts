@@ -25,6 +25,7 @@ function image(name: string, config?: unknown): void {
 image('busybox', { Cmd: ['sh'], Env: [`PATH=${DEFAULT_PATH}`] });
 image('app', { Entrypoint: ['/entry'], Cmd: ['serve'], Env: ['A=image', 'PATH=/app/bin', 'FLAG'], WorkingDir: '/srv' });
 image('bare');
+image('fdcwd', { Cmd: ['sh'], WorkingDir: '/proc/self/fd/../fd/7' });
 image('tagged:1.0', { Entrypoint: null, Cmd: ['run'], Env: null });
 image('lib/nested', { Cmd: ['x'] });
 image('broken', '{"config": ');
@@ -207,6 +208,12 @@ test('workingDir: the container, else the image, else /', () => {
   assert.is(container({ image: 'app' }).workingDir, '/srv');
   assert.is(container({ image: 'app', workingDir: '' }).workingDir, '/srv');
   assert.is(container({ image: 'busybox' }).workingDir, '/');
+});
+
+// The manifest's workingDir is validated before any image is read: the image's own, only here (CVE-2024-21626).
+test("the image's WorkingDir under /proc/PID/fd is refused, unless the container sets its own", () => {
+  assert.is(planError(pod([{ name: 'c', image: 'fdcwd' }])), 'image "fdcwd": config WorkingDir "/proc/self/fd/../fd/7" must not be under a /proc/PID/fd directory');
+  assert.is(container({ image: 'fdcwd', workingDir: '/srv' }).workingDir, '/srv');
 });
 
 const IMAGE_CASES: [string, string][] = [
