@@ -1,8 +1,9 @@
 # make        set everything up (idempotent): npm packages, the bundled CLI,
 #             the pause and exec-helper binaries, the default busybox image
 # make test   the whole suite, under Node and Deno (integration tests need root)
-# make bench  the start-up benchmark (issues #2, #4) and the detached-pod memory
-#             benchmark (issue #5), written to bench/results/
+# make bench  the benchmarks (issues #2, #4, #5, #7) against crun, runc, bubblewrap
+#             and unshare (installed from Debian when missing), written to
+#             bench/results/ and BENCHMARKS.md; RUNS=N repetitions (default 20)
 
 CC ?= cc
 CFLAGS_STATIC := -static -Os -s -Wall -Wextra -Werror
@@ -46,8 +47,7 @@ test: all
 	sh test/run-all.sh
 
 bench: all
-	sh bench/start.sh
-	sh bench/detached.sh
+	sh bench/run.sh
 
 check: all
 	npx tsc -p .

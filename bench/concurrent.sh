@@ -4,7 +4,7 @@
 # has returned, i.e. every pod is running (checked with `ps` after); then all
 # stopped at once (`minipod stop` in parallel) and removed (`minipod rm` in
 # parallel), timed until every one is gone (no pod in `ps -a`, no pause
-# left, the shared supervisor exited). REPEAT (default 3) times.
+# left, the shared supervisor exited). REPEAT (default RUNS, 20) times.
 # Needs root and `make` done first.
 # usage: sh bench/concurrent.sh    writes bench/results/concurrent.{md,json}
 #        OUT=DIR PODS=10 REPEAT=1 sh bench/concurrent.sh
@@ -14,16 +14,13 @@ cd "$(dirname "$0")/.."
 unset NODE_EXTRA_CA_CERTS # as in start.sh: not what a user's machine has
 OUT=${OUT:-bench/results}
 PODS=${PODS:-100}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-${RUNS:-20}}
 [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
 tmp=$(mktemp -d)
 state=$tmp/state
 minipod="node dist/minipod.cjs --root $state"
-ids() { $minipod ps -a -o json 2>/dev/null | node -e 'for (const p of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(p.id)'; }
-count() { $minipod ps "$@" -o json 2>/dev/null | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).length)'; }
 cleanup() {
-  for id in $(ids); do $minipod rm -f "$id" >/dev/null 2>&1 || true; done
-  wait_supervisor_gone "$state"
+  remove_all_pods "$state"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -57,7 +54,7 @@ while [ "$rep" -le "$REPEAT" ]; do
   t1=$(now)
   start_failed=$(wc -l <"$tmp/failed")
   [ "$start_failed" = 0 ] || { echo "bench: run -d failed for $start_failed pods:" >&2; head -5 "$tmp/failed" >&2; }
-  running=$(count)
+  running=$(pod_count)
   pauses=$(pgrep -x pause -P "$(pgrep -f -- "--root $state supervise")" | wc -l)
   t2=$(now)
   stop_failures=$(all $minipod stop | wc -l)
@@ -67,7 +64,7 @@ while [ "$rep" -le "$REPEAT" ]; do
   # Gone: nothing in ps -a, and the supervisor (with every pause) exited.
   wait_supervisor_gone "$state"
   t5=$(now)
-  left=$(count -a)
+  left=$(pod_count -a)
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" \
     "$((start_failed + stop_failures + rm_failures))" "$running" "$pauses" "$left" >>"$tmp/runs.tsv"
   echo "bench: $PODS pods at once, run $rep: all running after $(awk "BEGIN { print $t1 - $t0 }") s, all gone $(awk "BEGIN { print $t5 - $t2 }") s after stop" >&2

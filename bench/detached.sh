@@ -18,10 +18,8 @@ SETTLE=${SETTLE:-2}
 tmp=$(mktemp -d)
 state=$tmp/state
 minipod="node dist/minipod.cjs --root $state"
-ids() { $minipod ps -a -o json 2>/dev/null | node -e 'for (const p of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(p.id)'; }
 cleanup() {
-  for id in $(ids); do $minipod rm -f "$id" >/dev/null 2>&1 || true; done
-  wait_supervisor_gone "$state"
+  remove_all_pods "$state"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -29,8 +27,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 supervisor() { pgrep -f -- "--root $state supervise"; }
-# Each running pod's pause and the processes of its containers (the apps).
-pods_json() { $minipod ps -o json; }
 
 start() { # FROM TO: pods named p<FROM>..p<TO>
   i=$1
@@ -47,7 +43,7 @@ for n in $PODS; do
   sup=$(supervisor)
   pause_total=0
   pauses=0
-  for pid in $(pods_json | node -e 'for (const p of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(p.pause.pid)'); do
+  for pid in $(pause_pids); do
     pause_total=$((pause_total + $(rss "$pid")))
     pauses=$((pauses + 1))
   done

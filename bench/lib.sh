@@ -33,3 +33,20 @@ wait_supervisor_gone() {
   for _ in $(seq 2000); do pgrep -f -- "--root $1 supervise" >/dev/null || return 0; sleep 0.01; done
   echo "bench: WARNING: the supervisor of $1 is still running" >&2
 }
+
+# `minipod ps` as JSON, by way of a file: piped, its output is cut at 64 KiB
+# (the CLI exits before a pipe has taken it all); written to a file, it is
+# whole. Needs $minipod and $tmp.
+ps_json() { $minipod ps "$@" -o json >"$tmp/ps.json" && cat "$tmp/ps.json"; }
+pod_ids() { ps_json -a >/dev/null 2>&1 && node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(p.id)' "$tmp/ps.json"; }
+pod_count() { ps_json "$@" >/dev/null && node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).length' "$tmp/ps.json"; }
+pause_pids() { ps_json >/dev/null && node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(p.pause.pid)' "$tmp/ps.json"; }
+
+# STATE_ROOT: remove every pod under it, and make sure its supervisor is gone
+# (SIGTERM stops the pods it still has), before the caller removes the root.
+remove_all_pods() {
+  for id in $(pod_ids); do $minipod rm -f "$id" >/dev/null 2>&1 || true; done
+  wait_supervisor_gone "$1" && return
+  for pid in $(pgrep -f -- "--root $1 supervise"); do kill -TERM "$pid"; done
+  wait_supervisor_gone "$1"
+}

@@ -28,6 +28,12 @@ suite deno:integration "$DENO" run -A test/run.ts deno:integration test/integrat
 # suite past its time budget.
 suite node:reliability node --import tsx test/run.ts node:reliability test/reliability
 suite deno:reliability "$DENO" run -A test/run.ts deno:reliability test/reliability/bad-input.test.ts test/reliability/escapes.test.ts test/reliability/faults.test.ts
+# The benchmark harness in short (issue #7, ~2 minutes): in CI, or when
+# asked. It checks that every figure is produced, not what it is, into a temp
+# dir (bench/smoke.sh).
+if [ "${CI:-}" = true ] || [ "${MINIPOD_BENCH_SMOKE:-}" = 1 ]; then
+  suite bench:smoke sh bench/smoke.sh
+fi
 
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean).map(JSON.parse);

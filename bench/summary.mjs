@@ -1,0 +1,262 @@
+// Gathers what bench/run.sh measured (OUT/start.json, detached.json,
+// concurrent.json, logs.json) into OUT/summary.json, every figure and target
+// in one flat list for comparing runs, and into BENCHMARKS.md.
+// usage: node bench/summary.mjs OUT_DIR [BENCHMARKS_MD]
+//        (BENCHMARKS_MD defaults to OUT_DIR/BENCHMARKS.md)
+//        node bench/summary.mjs --check OUT_DIR   exits 1 unless every
+//        figure in OUT_DIR/summary.json is a number (the CI smoke test)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+if (args[0] === '--check') process.exit(check(args[1]));
+const [out, mdPath = join(out ?? '.', 'BENCHMARKS.md')] = args;
+if (!out) throw new Error('usage: node bench/summary.mjs OUT_DIR [BENCHMARKS_MD]');
+const load = (name) => JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8'));
+const start = load('start');
+const detached = load('detached');
+const concurrent = load('concurrent');
+const logs = load('logs');
+
+const b = start.benchmarks;
+const fmt = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
+const range = (x) => `${fmt(x.min_ms)}–${fmt(x.max_ms)}`;
+const mib = (kb) => `${(kb / 1024).toFixed(2)} MiB`;
+
+// Every figure, by a stable name: what --check requires and what a
+// comparison of two runs diffs.
+const figures = {};
+for (const [id, x] of Object.entries(b)) {
+  figures[`start.${id}.median_ms`] = x.median_ms;
+  figures[`start.${id}.min_ms`] = x.min_ms;
+  figures[`start.${id}.max_ms`] = x.max_ms;
+  if (x.vs_floor !== undefined) figures[`start.${id}.vs_floor`] = x.vs_floor;
+  if (x.vs_crun !== undefined) figures[`start.${id}.vs_crun`] = x.vs_crun;
+}
+for (const runtime of ['node', 'deno']) figures[`extra_container.${runtime}_ms`] = start.marginal[runtime].per_container_ms;
+for (const [k, v] of Object.entries(start.marginal.cgroups)) if (typeof v === 'number') figures[`cgroups.${k}`] = v;
+for (const [k, v] of Object.entries(start.memory)) figures[`memory.${k}`] = v;
+for (const l of detached.levels) {
+  figures[`detached.${l.pods}.supervisor_rss_kb`] = l.supervisor_rss_kb;
+  figures[`detached.${l.pods}.pause_rss_kb_avg`] = l.pause_rss_kb_avg;
+  figures[`detached.${l.pods}.per_pod_kb_average`] = l.per_pod_kb_average;
+  if (l.per_additional_pod_kb !== undefined) figures[`detached.${l.pods}.per_additional_pod_kb`] = l.per_additional_pod_kb;
+}
+for (const k of ['all_running', 'all_stopped', 'all_gone']) {
+  figures[`concurrent.${k}.median_s`] = concurrent[k].median_s;
+  figures[`concurrent.${k}.min_s`] = concurrent[k].min_s;
+  figures[`concurrent.${k}.max_s`] = concurrent[k].max_s;
+}
+for (const k of ['direct', 'cri']) {
+  for (const s of ['median', 'min', 'max']) figures[`logs.${k}_mib_per_s.${s}`] = logs[`${k}_mib_per_s`][s];
+}
+figures['logs.cri_vs_direct'] = logs.cri_vs_direct;
+for (const [k, v] of Object.entries(logs.supervisor_rss_kb)) if (typeof v === 'number') figures[`logs.supervisor_rss_kb.${k}`] = v;
+
+// The targets of issues #2 to #7. `why` is the measured reason for a miss.
+const crunMs = b.crun.median_ms;
+const worstDetached = detached.per_additional_pod_kb_max;
+const pauseKb = Math.max(start.memory.pause_node_kb, start.memory.pause_deno_kb);
+const targets = [
+  {
+    id: 'start_vs_node', target: 'a one-container pod, Node: ≤ 1.6× `node -e 0`',
+    measured: `${b['node-1'].vs_floor.toFixed(2)}× (${fmt(b['node-1'].median_ms)} vs ${fmt(b['node-floor'].median_ms)} ms)`,
+    met: b['node-1'].vs_floor <= 1.6,
+    why: 'koffi, which minipod needs for its system calls, costs ~1.3× `node -e 0` by itself to load on Node 20, and '
+      + 'loading the bundle another ~12 ms: ~1.6× is gone before a pod is planned. The pod then costs ~40 ms: planning ~5 ms, '
+      + 'the sandbox ~8 ms (namespaces, the pause), the container ~10 ms (mostly Node bringing up child_process and its '
+      + 'pipes the first time), `/bin/true` and the two exits ~10 ms, teardown ~5 ms (hyperfine, README "Benchmarks").',
+  },
+  ...['node', 'deno'].map((runtime) => ({
+    id: `extra_container_${runtime}`, target: `each extra container (${runtime === 'node' ? 'Node' : 'Deno'}): ≤ one \`crun run\``,
+    measured: `${fmt(start.marginal[runtime].per_container_ms)} ms (crun run: ${fmt(crunMs)} ms)`,
+    met: start.marginal[runtime].met,
+    why: 'per container minipod does what crun does for its default bundle and more: its own writable overlay layer '
+      + '(~0.7 ms), the working directory made with openat2 inside the root (~0.2 ms), its cgroups, the image\'s '
+      + '/etc/passwd and /etc/group read for the user, sixteen mounts over /proc and /sys, the capability sets and a '
+      + 'seccomp filter installed by the exec helper (issue #6; crun here runs without cgroups or a seccomp filter), '
+      + 'and the teardown of the layer and the container\'s mount namespace.',
+  })),
+  {
+    id: 'cgroups_per_container', target: 'cgroups: < 5 ms per container',
+    measured: `${fmt(start.marginal.cgroups.per_container_ms)} ms for each container after the first, `
+      + `${fmt(start.marginal.cgroups.average_of_ten_ms)} ms on average over ten; ${fmt(start.marginal.cgroups.one_container_pod_ms)} ms for a one-container pod`,
+    met: start.marginal.cgroups.met,
+    why: 'writing a process into a v1 cgroup.procs waits here (~0.4 ms, ~5 ms for the first write after a pause), and '
+      + 'the pause and each container are written into four hierarchies.',
+  },
+  {
+    id: 'detached_pod_memory', target: 'each additional detached pod, beyond its app: ≤ 10 MiB',
+    measured: `${mib(worstDetached)} at most (${detached.levels.filter((l) => l.per_additional_pod_kb !== undefined)
+      .map((l) => `${mib(l.per_additional_pod_kb)} at ${l.pods} pods`).join(', ')})`,
+    met: detached.met, why: '',
+  },
+  {
+    id: 'pause_rss', target: 'pause VmRSS ≤ 1 MiB', measured: `${pauseKb} kB (catatonit -P: ${start.memory.catatonit_kb} kB)`,
+    met: pauseKb <= 1024, why: '',
+  },
+  {
+    id: 'log_throughput', target: 'logs: stdout into the CRI log file at ≥ 50% of writing a file directly',
+    measured: `${(logs.cri_vs_direct * 100).toFixed(0)}% (${logs.cri_mib_per_s.median.toFixed(1)} vs ${logs.direct_mib_per_s.median.toFixed(1)} MiB/s)`,
+    met: logs.met,
+    why: 'every line is decoded, split and given its record header by the supervisor\'s JavaScript, '
+      + 'one write(2) for each chunk read from the pipe; the file written directly costs the container\'s own write(2)s only.',
+  },
+  {
+    id: 'log_supervisor_memory', target: 'logs: the supervisor\'s memory stays flat',
+    measured: `${logs.supervisor_rss_kb.steady_range_max} kB at most over the last three quarters of a run, `
+      + `${logs.supervisor_rss_kb.across_runs} kB from the first run's end to the last's `
+      + `(a one-time growth of ${logs.supervisor_rss_kb.after_first_run - logs.supervisor_rss_kb.before} kB in the first run)`,
+    met: logs.supervisor_rss_kb.flat,
+    why: 'V8 grows the supervisor\'s heap while the lines come in; see bench/results/logs.json for the samples.',
+  },
+];
+for (const t of targets) figures[`target.${t.id}.met`] = t.met ? 1 : 0;
+
+const summary = { date: start.date, runs: start.runs, machine: start.machine, versions: start.versions, figures, targets };
+writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(mdPath, markdown());
+console.log(`bench: ${Object.keys(figures).length} figures, ${targets.filter((t) => t.met).length} of ${targets.length} targets met; written ${join(out, 'summary.json')} and ${mdPath}`);
+
+function markdown() {
+  const row = (cells) => `| ${cells.join(' | ')} |`;
+  const mark = (met) => (met ? 'met' : '**missed**');
+  const x = (id) => b[id];
+  const startRow = (id) => row([x(id).label, fmt(x(id).median_ms), range(x(id)),
+    x(id).vs_floor === undefined ? '' : `${x(id).vs_floor.toFixed(2)}×`, x(id).vs_crun === undefined ? '' : `${x(id).vs_crun.toFixed(2)}×`]);
+  const s = (v) => `${v.median_s.toFixed(2)} s (${v.min_s.toFixed(2)}–${v.max_s.toFixed(2)})`;
+  const m = start.machine;
+  return [
+    '# Benchmarks',
+    '',
+    '<!-- Written by `make bench` (bench/run.sh, then bench/summary.mjs) from the JSON in bench/results/: do not edit by hand. -->',
+    '',
+    `Measured on ${start.date.slice(0, 10)} by \`make bench\` (\`sh bench/run.sh\`), as root, on ${m.nproc} CPUs (${m.cpu}), ${m.memory},`,
+    `kernel ${m.kernel}; load average ${m.loadavg}. Versions: ${Object.entries(start.versions).map(([k, v]) => `${k} ${version(v)}`).join(', ')}.`,
+    'Each part also writes its own table and JSON in [bench/results/](bench/results/); `summary.json` there holds every figure',
+    'below by name, for comparing runs.',
+    '',
+    '## Targets',
+    '',
+    row(['target', 'measured', '', 'measured reason for a miss']),
+    row(['---', '---', '---', '---']),
+    ...targets.map((t) => row([t.target, t.measured, mark(t.met), t.met ? '' : t.why])),
+    '',
+    '## Cold start to exit: a one-container pod running /bin/true',
+    '',
+    `Median of ${start.runs} runs of each command, with min–max, in ${start.rounds} interleaved rounds (every command in turn,`,
+    '3 warm-up runs each, so that this shared machine\'s slow spells hit all alike), on the same busybox rootfs',
+    '(images/busybox/rootfs, read-only) except for `unshare`, which runs the host\'s /bin/true. Ratios are of medians;',
+    'the floor of a Node row is `node -e 0`, of the Deno rows `deno eval 0`.',
+    '',
+    row(['what', 'median ms', 'min–max ms', 'vs its floor', 'vs crun run']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    ...Object.keys(b).map(startRow),
+    '',
+    `Each extra container (10-container pod − 1-container pod, / 9): Node ${fmt(start.marginal.node.per_container_ms)} ms, Deno ${fmt(start.marginal.deno.per_container_ms)} ms, against one \`crun run\` of ${fmt(crunMs)} ms.`,
+    '',
+    'What cgroups cost (the limited pods, bench/pods/limits-1.yaml and limits-10.yaml, minus the same with',
+    `\`--cgroup-manager disabled\`): ${fmt(start.marginal.cgroups.one_container_pod_ms)} ms for a one-container pod (its pod, pause and container cgroups),`,
+    `${fmt(start.marginal.cgroups.ten_container_pod_ms)} ms for ten containers; so ${fmt(start.marginal.cgroups.per_container_ms)} ms for each container after the first, and`,
+    `${fmt(start.marginal.cgroups.average_of_ten_ms)} ms on average over the ten.`,
+    '',
+    '## The pause',
+    '',
+    'minipod\'s pause (rootfs/pause/pause.c, a static binary) is the Kubernetes-equivalent pause: it does what',
+    'Kubernetes\' build/pause/linux/pause.c does (sleeps, reaps the orphans of the pod, exits 0 on SIGINT or SIGTERM).',
+    'VmRSS while a pod runs (bench/pods/sleep.yaml); catatonit as `catatonit -P` (Debian\'s, also static).',
+    '',
+    row(['process', 'VmRSS', 'binary size']),
+    row(['---', '---:', '---:']),
+    row(['minipod pause = Kubernetes-equivalent pause (Node pod / Deno pod)', `${start.memory.pause_node_kb} / ${start.memory.pause_deno_kb} kB`, `${start.memory.pause_size_bytes} bytes`]),
+    row(['catatonit -P', `${start.memory.catatonit_kb} kB`, `${start.memory.catatonit_size_bytes} bytes`]),
+    '',
+    '## Memory per running detached pod',
+    '',
+    'Idle pods (bench/pods/idle.yaml) started one after the other under the shared supervisor; VmRSS of the',
+    'supervisor and of every pause once the supervisor has settled. What minipod adds beyond the apps is the',
+    'supervisor and the pauses: nothing else of minipod\'s runs beside them.',
+    '',
+    row(['pods', 'supervisor', 'pause (avg)', 'minipod in all', 'per pod (avg)', 'each pod after the first']),
+    row(['---:', '---:', '---:', '---:', '---:', '---:']),
+    ...detached.levels.map((l) => row([l.pods, `${l.supervisor_rss_kb} kB`, `${Math.round(l.pause_rss_kb_avg)} kB`, `${l.minipod_rss_kb_total} kB`,
+      `${Math.round(l.per_pod_kb_average)} kB`, l.per_additional_pod_kb === undefined ? '' : `${Math.round(l.per_additional_pod_kb)} kB`])),
+    '',
+    `## ${concurrent.pods} pods started at once`,
+    '',
+    `On ${concurrent.nproc} CPUs: \`minipod run -d\` of bench/pods/term.yaml ${concurrent.pods} times in parallel, then \`minipod stop\` of all`,
+    `in parallel, then \`minipod rm\` of all in parallel; median (min–max) of ${concurrent.repeat} runs.`,
+    '',
+    row(['what', 'time']),
+    row(['---', '---:']),
+    row(['until every pod is running (every `run -d` returned)', s(concurrent.all_running)]),
+    row(['from the stops until every `stop` returned', s(concurrent.all_stopped)]),
+    row(['from the stops until all are gone (`rm` returned, no pause, the supervisor exited)', s(concurrent.all_gone)]),
+    '',
+    concurrent.ok ? 'No command failed in any run, and nothing was left.' : '**Some runs were not clean**: see bench/results/concurrent.json.',
+    '',
+    '## Log throughput',
+    '',
+    `A container of a detached pod writes ${logs.mib} MiB of log lines to its stdout: ${logs.lines} lines of ${logs.line_bytes} bytes`,
+    `(busybox \`yes LINE | head -n ${logs.lines}\`, LINE a 99-character log line), then \`END\`. The shared supervisor writes`,
+    'them into the container\'s CRI log file. Against it, the same command in the same image redirects to a file in a',
+    `hostPath directory on the same filesystem. Timed from the file's appearance to its last line; ${logs.repeat} runs each, interleaved.`,
+    '',
+    row(['what', 'rate, median (min–max)']),
+    row(['---', '---:']),
+    row(['straight to a file', `${logs.direct_mib_per_s.median.toFixed(1)} MiB/s (${logs.direct_mib_per_s.min.toFixed(1)}–${logs.direct_mib_per_s.max.toFixed(1)})`]),
+    row(['stdout into the CRI log file', `${logs.cri_mib_per_s.median.toFixed(1)} MiB/s (${logs.cri_mib_per_s.min.toFixed(1)}–${logs.cri_mib_per_s.max.toFixed(1)})`]),
+    row(['CRI log vs straight to a file', `${(logs.cri_vs_direct * 100).toFixed(0)}%`]),
+    row(['supervisor VmRSS: before the first run → after it → after the last', `${logs.supervisor_rss_kb.before} → ${logs.supervisor_rss_kb.after_first_run} → ${logs.supervisor_rss_kb.after_last_run} kB`]),
+    row(['supervisor VmRSS, max − min over the last three quarters of a run (worst)', `${logs.supervisor_rss_kb.steady_range_max} kB`]),
+    '',
+    logs.complete ? 'Every file held every line.' : '**Some file lacked lines**: see bench/results/logs.json.',
+    '',
+    '## Commands',
+    '',
+    '```sh',
+    'make bench                      # = sh bench/run.sh: installs crun, runc, bubblewrap, catatonit, hyperfine when missing',
+    'RUNS=3 OUT=/tmp/b sh bench/run.sh   # a quick run that leaves bench/results and BENCHMARKS.md alone',
+    '```',
+    '',
+    `The start-up commands, each run by \`${start.harness.hyperfine}\`; crun and runc inside a private mount namespace`,
+    `whose /sys/fs/cgroup is a cgroup2 mount (\`${start.harness.crun_and_runc.replace(/ hyperfine .*/, ' hyperfine ...')}\`):`,
+    'crun refuses this machine\'s hybrid cgroup layout and cannot load its eBPF device filter (memlock 8 KiB), so it runs',
+    'with `--cgroup-manager=disabled`; runc has no such switch and makes one cgroup2 directory with its eBPF device filter',
+    'there (on the v1 hierarchies it would make one in each, ~8 ms slower); it needs no `--no-pivot`. Both bundles are',
+    'their `spec` default minus `linux.resources`, with `terminal: false`, args `["/bin/true"]` and the busybox rootfs',
+    'read-only. `$TMP` is the run\'s temp dir.',
+    '',
+    '```sh',
+    ...Object.entries(b).map(([id, v]) => `${id}: ${v.command}`),
+    '```',
+    '',
+    `Memory: \`PODS="${detached.levels.map((l) => l.pods).join(' ')}" sh bench/detached.sh\`; at once: \`PODS=${concurrent.pods} sh bench/concurrent.sh\`;`,
+    `logs: \`MIB=${logs.mib} sh bench/logs.sh\`; each says in its header what it runs. \`NODE_EXTRA_CA_CERTS\` is unset for every command.`,
+    '',
+  ].join('\n');
+}
+
+/** A version line without the program's name: `crun version 1.8.1` is `1.8.1`. */
+function version(line) {
+  const v = /\bv?(\d+\.\d+[\w.+~-]*)/.exec(String(line));
+  return v ? v[1] : String(line);
+}
+
+/** The CI smoke check: every figure present and a number. */
+function check(dir) {
+  const { figures, targets } = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const expected = ['node-floor', 'deno-floor', 'crun', 'runc', 'bwrap', 'unshare', 'node-1', 'node-10', 'deno-1', 'deno-10',
+    'node-limits-1', 'node-limits-1-nocgroups', 'node-limits-10', 'node-limits-10-nocgroups'].map((id) => `start.${id}.median_ms`)
+    .concat(['extra_container.node_ms', 'extra_container.deno_ms', 'cgroups.per_container_ms', 'cgroups.one_container_pod_ms',
+      'memory.pause_node_kb', 'memory.catatonit_kb', 'memory.pause_size_bytes', 'memory.catatonit_size_bytes',
+      'concurrent.all_running.median_s', 'concurrent.all_gone.median_s', 'logs.direct_mib_per_s.median', 'logs.cri_mib_per_s.median',
+      'logs.cri_vs_direct', 'logs.supervisor_rss_kb.steady_range_max']);
+  const bad = Object.entries(figures).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v)).map(([k]) => k)
+    .concat(expected.filter((k) => !(k in figures)).map((k) => `${k} (missing)`));
+  if (!Object.keys(figures).some((k) => /^detached\.\d+\.per_additional_pod_kb$/.test(k))) bad.push('detached.N.per_additional_pod_kb (missing)');
+  for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'missed'} ${t.target}: ${t.measured}`);
+  if (bad.length) console.log(`bench: figures missing or not numbers: ${bad.join(', ')}`);
+  else console.log(`bench: all ${Object.keys(figures).length} figures present`);
+  return bad.length ? 1 : 0;
+}
