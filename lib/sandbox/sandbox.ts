@@ -1,5 +1,6 @@
 import { cgroupArgs } from '../cgroup/join.ts';
 import type { RuntimeContext } from '../context.ts';
+import { privilegeArgs } from '../container/helper-channels.ts';
 import { MinipodError } from '../errors.ts';
 import { loopbackUp } from '../net/loopback.ts';
 import {
@@ -108,6 +109,15 @@ function readToEnd(libc: Libc, fd: number): string {
   }
 }
 
+/**
+ * The pause only sleeps, reaps and exits on a signal: it keeps no
+ * capability, gets no_new_privs and the default filter, so that a container
+ * of the pod that reaches it (shareProcessNamespace, ptrace) finds nothing
+ * to borrow. The helper applies them after it has mounted the pod's procfs
+ * and pivoted into the pause's empty root, the steps that needed them.
+ */
+const pausePrivileges = () => privilegeArgs({ capabilities: '0', noNewPrivs: true, seccomp: true });
+
 function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroups: { args: string[]; fds: readonly number[] }, status: number, held: { mnt: number }): Child {
   const { libc } = ctx.host;
   return ctx.threads.run(() => {
@@ -125,7 +135,7 @@ function spawnPause(ctx: RuntimeContext, spec: SandboxSpec, cgroups: { args: str
     held.mnt = libc.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC);
     // Shown as /pause, as in Kubernetes, rather than the path of its sealed copy.
     return ctx.spawnHelper({
-      args: ['-a', '/pause', '-d', '-s', String(status), ...cgroups.args, '-P', spec.pauseRoot, '--', `/proc/self/fd/${ctx.pauseFd}`],
+      args: ['-a', '/pause', '-d', '-s', String(status), ...cgroups.args, '-P', spec.pauseRoot, ...pausePrivileges(), '--', `/proc/self/fd/${ctx.pauseFd}`],
       env: {}, output: 'ignore',
     }, [status, ...cgroups.fds, ctx.pauseFd]);
   });

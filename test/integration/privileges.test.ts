@@ -142,6 +142,13 @@ test("a container cannot overwrite the pause's binary through /proc/1/exe: it is
   assert.ok(readFileSync(pause).equals(before), 'build/pause unchanged');
 });
 
+// Reaping and a clean stop under these are pid.test.ts's.
+test('the pause keeps no capability, and has no_new_privs and the default seccomp filter', async ({ scratch }) => {
+  const lines = await besidePause(scratch, [], 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/1/status | tr -d "\\t"');
+  const none = '0'.repeat(16);
+  assert.equal(status(lines), { CapInh: none, CapPrm: none, CapEff: none, CapBnd: none, CapAmb: none, NoNewPrivs: '1', Seccomp: '2' });
+});
+
 test("the pause lives in an empty read-only root of its own: /proc/1/root shows nothing of the host, even to a container allowed to ptrace", async ({ scratch }) => {
   const script = 'echo "entries: $(ls -A /proc/1/root | wc -l)"; (touch /proc/1/root/x) 2>/dev/null && echo writable || echo read-only; grep -c . /proc/1/mounts';
   assert.equal(await besidePause(scratch, ['SYS_PTRACE'], script), ['entries: 0', 'read-only', '1']);

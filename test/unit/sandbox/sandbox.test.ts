@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sandboxNamespaces, startSandbox } from '../../../lib/sandbox/sandbox.ts';
 import { F_SETFD, FD_CLOEXEC, O_CLOEXEC, O_RDONLY, CLONE_FS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_PRIVATE, MS_REC, SIOCSIFFLAGS } from '../../../lib/sys/constants.ts';
+import { defaultFilterArg } from '../../../lib/security/filter-arg.ts';
 import { fakeContext } from '../../helpers/fake-context.ts';
 
 const host = { network: false, ipc: false, pid: false };
@@ -36,7 +37,7 @@ test('creates every pod namespace in one unshare, on the runtime thread, then re
   assert.is(sandbox.pid, 1000);
   assert.is(sandbox.procfs, '/run/minipod/p1/pause-root', "the pod's procfs, in the pod's mount namespace");
   assert.equal(spawner.requests[0], {
-    path: ctx.initExec, args: ['-a', '/pause', '-d', '-s', `${write}`, '-P', '/run/minipod/p1/pause-root', '--', `/proc/self/fd/${ctx.pauseFd}`],
+    path: ctx.initExec, args: ['-a', '/pause', '-d', '-s', `${write}`, '-P', '/run/minipod/p1/pause-root', '-C', '0', '-n', '-S', defaultFilterArg(), '--', `/proc/self/fd/${ctx.pauseFd}`],
     env: {}, output: 'ignore',
   });
   sandbox.close();
