@@ -92,4 +92,11 @@ function report(err: unknown): number {
   return 125;
 }
 
-void main(process.argv.slice(2)).catch(report).then((code) => process.exit(code));
+// process.exit drops what a pipe has not taken yet: it goes once both streams have.
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+void main(process.argv.slice(2))
+  .catch(report)
+  .then(async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  });

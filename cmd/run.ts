@@ -90,9 +90,19 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
 
   // A reader that goes away (`minipod run pod.yaml | head`) must not take the
   // pod's supervision with it: drop the output, keep running, tear down as usual.
+  // A reader slower than the pod (`minipod run pod.yaml | less`) holds the
+  // containers back instead: print's promise says to wait for the drain.
   const open = { stdout: true, stderr: true };
-  for (const stream of ['stdout', 'stderr'] as const) process[stream].on('error', () => (open[stream] = false));
-  const print = (stream: 'stdout' | 'stderr', text: string) => open[stream] && process[stream].write(text);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    process[stream].on('error', () => {
+      open[stream] = false;
+      process[stream].emit('drain'); // nobody waits for a reader that is gone
+    });
+  }
+  const print = (stream: 'stdout' | 'stderr', text: string): Promise<void> | undefined => {
+    if (!open[stream] || process[stream].write(text)) return undefined;
+    return new Promise((resolve) => process[stream].once('drain', resolve));
+  };
 
   // Handled from the start: a signal during start-up stops the pod as well.
   let supervisor: PodSupervisor | null = null;
@@ -113,7 +123,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
       events: {
         // With -o json stdout carries the status alone.
         line: (container, stream, text) => print(output === 'json' ? 'stderr' : stream, `${container} | ${text}\n`),
-        notice: (message) => print('stderr', `minipod: ${message}\n`),
+        notice: (message) => void print('stderr', `minipod: ${message}\n`),
       },
     });
     supervisor = launched.supervisor;

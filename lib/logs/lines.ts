@@ -12,29 +12,39 @@ import { Buffer } from 'node:buffer';
 export async function forEachLine(
   stream: AsyncIterable<Uint8Array>,
   maxBytes: number,
-  onLine: (line: string, partial: boolean) => void,
+  onLine: OnLine,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let partial = '';
   for await (const chunk of stream) {
     const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
     partial = lines.pop()!;
-    for (const line of lines) onLine(line, false);
+    const waits: Promise<void>[] = [];
+    const hand = (line: string, isPartial: boolean) => {
+      const wait = onLine(line, isPartial);
+      if (wait) waits.push(wait);
+    };
+    for (const line of lines) hand(line, false);
     // UTF-8 takes at most 3 bytes per UTF-16 unit: a shorter line needs no measuring.
-    if (partial.length > maxBytes / 3 && Buffer.byteLength(partial) > maxBytes) partial = emitPieces(partial, maxBytes, onLine);
+    if (partial.length > maxBytes / 3 && Buffer.byteLength(partial) > maxBytes) partial = emitPieces(partial, maxBytes, hand);
+    // Not read on until the consumer is ready: the writer then waits, as it would on a slow terminal.
+    await Promise.all(waits);
   }
   partial += decoder.decode();
-  if (partial) onLine(partial, false);
+  if (partial) await onLine(partial, false);
 }
 
+/** A line (or a partial piece); a promise when the consumer wants no more until it settles. */
+export type OnLine = (line: string, partial: boolean) => void | Promise<void>;
+
 /** Hands on whole pieces of `maxBytes` and returns what is left, shorter than that. */
-function emitPieces(text: string, maxBytes: number, onLine: (line: string, partial: boolean) => void): string {
+function emitPieces(text: string, maxBytes: number, hand: (line: string, partial: boolean) => void): string {
   const bytes = Buffer.from(text);
   let start = 0;
   while (bytes.length - start > maxBytes) {
     let end = start + maxBytes;
     while ((bytes[end]! & 0xc0) === 0x80) end--; // 10xxxxxx: inside a character
-    onLine(bytes.subarray(start, end).toString(), true);
+    hand(bytes.subarray(start, end).toString(), true);
     start = end;
   }
   return bytes.subarray(start).toString();

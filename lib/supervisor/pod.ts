@@ -24,8 +24,13 @@ import { type ContainerReason, type ContainerStatus, DEADLINE_EXIT_CODE, type Po
 import { within, longTimeout } from './timers.ts';
 
 export interface PodEvents {
-  /** One line a container wrote, without its newline. */
-  line(container: string, stream: 'stdout' | 'stderr', text: string): void;
+  /**
+   * One line a container wrote, without its newline. A promise when the
+   * consumer is not ready for more (a slow terminal): that container's
+   * output is not read on until it settles, so the container waits as it
+   * would writing to that terminal, and nothing piles up in memory.
+   */
+  line(container: string, stream: 'stdout' | 'stderr', text: string): void | Promise<void>;
   /** Something the user should know about the pod: a start failure, a restart. */
   notice(message: string): void;
 }
@@ -350,7 +355,7 @@ export class PodSupervisor {
       if (source) {
         run.push(forEachLine(source, MAX_MESSAGE, (text, partial) => {
           log.write(stream, text, partial);
-          events.line(plan.name, stream, text);
+          return events.line(plan.name, stream, text);
         }));
       }
     }

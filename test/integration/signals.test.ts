@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { linesOf, pod, podIds } from '../helpers/cli.ts';
+import { execa } from 'execa';
+import { cliCommand, linesOf, pod, podIds } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('stopping a pod');
 
@@ -38,6 +39,14 @@ test('a closed stdout does not stop the pod: it still ends and cleans up', async
   child.stdout!.destroy();
   const r = await child;
   assert.is(r.exitCode, 3, r.all);
+});
+
+test('a slow reader gets every line: the containers wait for it, and minipod exits only once it has taken all', async ({ scratch }) => {
+  const file = scratch.manifest('slow.json', pod('slow', { c: 'seq 1 200000' }));
+  const [cmd, pre] = cliCommand;
+  const cli = [cmd, ...pre, '--root', scratch.root, 'run', file].map((a) => `'${a}'`).join(' ');
+  const r = await execa('bash', ['-c', `${cli} 2>/dev/null | (sleep 1; wc -l)`], { reject: false, timeout: 60_000 });
+  assert.is(r.stdout.trim(), '200000', r.all);
 });
 
 test('SIGTERM: exit 143; --grace overrides the manifest', async ({ scratch }) => {

@@ -10,7 +10,9 @@ async function* chunks(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Ar
 
 async function collect(stream: AsyncIterable<Uint8Array>, maxBytes = 16): Promise<[string, boolean][]> {
   const got: [string, boolean][] = [];
-  await forEachLine(stream, maxBytes, (line, partial) => got.push([line, partial]));
+  await forEachLine(stream, maxBytes, (line, partial) => {
+    got.push([line, partial]);
+  });
   return got;
 }
 
@@ -52,6 +54,27 @@ test('what is held stays under maxBytes however much comes without a newline', a
   });
   assert.ok(pieces.every((p) => p.length <= 16 * 1024));
   assert.is(pieces.join('').length, 1_000_000);
+});
+
+test('a promise from onLine holds the reading back until it settles', async () => {
+  const events: string[] = [];
+  async function* stream(): AsyncIterable<Uint8Array> {
+    events.push('chunk 1');
+    yield encoder.encode('a\nb\n');
+    events.push('chunk 2');
+    yield encoder.encode('c\n');
+  }
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const done = forEachLine(stream(), 16, (line) => {
+    events.push(line);
+    return line === 'b' ? held : undefined;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(events, ['chunk 1', 'a', 'b']);
+  release();
+  await done;
+  assert.equal(events, ['chunk 1', 'a', 'b', 'chunk 2', 'c']);
 });
 
 test.run();
