@@ -10,21 +10,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-unset NODE_EXTRA_CA_CERTS # as in start.sh: not what a user's machine has
-OUT=${OUT:-bench/results}
 PODS=${PODS:-1 10 50}
 SETTLE=${SETTLE:-2}
-[ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
-tmp=$(mktemp -d)
-state=$tmp/state
-minipod="node dist/minipod.cjs --root $state"
-cleanup() {
-  remove_all_pods "$state"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pods_setup
 
 supervisor() { pgrep -f -- "--root $state supervise"; }
 

@@ -34,13 +34,29 @@ wait_supervisor_gone() {
   echo "bench: WARNING: the supervisor of $1 is still running" >&2
 }
 
-# `minipod ps` as JSON, by way of a file: piped, its output is cut at 64 KiB
-# (the CLI exits before a pipe has taken it all); written to a file, it is
-# whole. Needs $minipod and $tmp.
-ps_json() { $minipod ps "$@" -o json >"$tmp/ps.json" && cat "$tmp/ps.json"; }
-pod_ids() { ps_json -a >/dev/null 2>&1 && node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(p.id)' "$tmp/ps.json"; }
-pod_count() { ps_json "$@" >/dev/null && node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).length' "$tmp/ps.json"; }
-pause_pids() { ps_json >/dev/null && node -e 'for (const p of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) console.log(p.pause.pid)' "$tmp/ps.json"; }
+# What `minipod ps -o json` says (with ps's options), one value a line. Needs $minipod.
+ps_json() { $minipod ps "$@" -o json; }
+pods_each() { # FIELD.PATH of each pod of the JSON on stdin
+  node -e 'for (const p of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(process.argv[1].split(".").reduce((o, k) => o[k], p))' "$1"
+}
+pod_ids() { ps_json -a 2>/dev/null | pods_each id; }
+pod_count() { ps_json "$@" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).length'; }
+pause_pids() { ps_json | pods_each pause.pid; }
+
+# The start of each script that runs pods: as root, a temporary state root
+# ($state, under $tmp) and $minipod on it; every pod it holds is removed, and
+# it too, however the script ends. OUT defaults to bench/results.
+pods_setup() {
+  [ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
+  unset NODE_EXTRA_CA_CERTS # as in start.sh: not what a user's machine has
+  OUT=${OUT:-bench/results}
+  tmp=$(mktemp -d)
+  state=$tmp/state
+  minipod="node dist/minipod.cjs --root $state"
+  trap 'remove_all_pods "$state"; rm -rf "$tmp"' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
 
 # STATE_ROOT: remove every pod under it, and make sure its supervisor is gone
 # (SIGTERM stops the pods it still has), before the caller removes the root.

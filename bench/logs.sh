@@ -14,21 +14,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-unset NODE_EXTRA_CA_CERTS # as in start.sh: not what a user's machine has
-OUT=${OUT:-bench/results}
 MIB=${MIB:-200}
 REPEAT=${REPEAT:-${RUNS:-20}}
-[ "$(id -u)" = 0 ] || { echo "bench: run as root" >&2; exit 1; }
-tmp=$(mktemp -d)
-state=$tmp/state
-minipod="node dist/minipod.cjs --root $state"
-cleanup() {
-  remove_all_pods "$state"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+pods_setup
 
 lines=$((MIB * 1048576 / 100))
 line=$(printf '%-99s' '2026-01-01T12:00:00.000Z INFO  request done method=GET path=/api/v1/items/4711 status=200 took=3ms')

@@ -28,7 +28,7 @@ export async function forEachLine(
     // UTF-8 takes at most 3 bytes per UTF-16 unit: a shorter line needs no measuring.
     if (partial.length > maxBytes / 3 && Buffer.byteLength(partial) > maxBytes) partial = emitPieces(partial, maxBytes, hand);
     // Not read on until the consumer is ready: the writer then waits, as it would on a slow terminal.
-    await Promise.all(waits);
+    if (waits.length) await Promise.all(waits);
   }
   partial += decoder.decode();
   if (partial) await onLine(partial, false);
