@@ -1,7 +1,7 @@
 // Issue #6, first part: what a container may do, seen from inside it:
 // capabilities (Docker's default 14, add/drop, ALL, privileged),
 // no_new_privs, and the masked and read-only paths of /proc and /sys.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -9,17 +9,22 @@ import * as assert from 'uvu/assert';
 import { capabilityMask } from '../../lib/security/capabilities.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../lib/security/paths.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { hostDir, linesOf, type Scratch } from '../helpers/cli.ts';
+import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('privileges: capabilities, no_new_privs, masked /proc and /sys');
 
-const STATUS = 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/self/status | tr -d "\\t"';
+/** A shell command printing the capability sets, NoNewPrivs and Seccomp of /proc/PROC/status. */
+const statusOf = (proc: string) => `grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/${proc}/status | tr -d "\\t"`;
+const STATUS = statusOf('self');
 
-/** Runs one busybox container with `securityContext`, returns its output lines. */
-async function inside(scratch: Scratch, securityContext: Record<string, unknown>, script = STATUS): Promise<string[]> {
+/** Runs one busybox container with `securityContext` (and the pod's `podSecurityContext`), returns its output lines. */
+async function inside(scratch: Scratch, securityContext: Record<string, unknown>, script = STATUS, podSecurityContext = {}): Promise<string[]> {
   const file = scratch.manifest('p.json', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext }] },
+    spec: {
+      restartPolicy: 'Never', securityContext: podSecurityContext,
+      containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', script], securityContext }],
+    },
   });
   const r = await scratch.minipod(['run', file]);
   assert.is(r.exitCode, 0, r.all);
@@ -38,7 +43,7 @@ test("by default: Docker's 14 capabilities in the bounding, permitted and effect
   const s = status(await inside(scratch, {}));
   const docker = hex(capabilityMask({}));
   assert.is(docker, '00000000a80425fb', "Docker's well-known default set");
-  assert.equal(s, { CapInh: '0'.repeat(16), CapPrm: docker, CapEff: docker, CapBnd: docker, CapAmb: '0'.repeat(16), NoNewPrivs: '1' });
+  assert.equal(s, { CapInh: '0'.repeat(16), CapPrm: docker, CapEff: docker, CapBnd: docker, CapAmb: '0'.repeat(16), NoNewPrivs: '1', Seccomp: '2' });
 });
 
 test('a non-root runAsUser ends with no permitted or effective capabilities; the bounding set stays the default', async ({ scratch }) => {
@@ -57,10 +62,10 @@ test('drop ALL leaves nothing, even for root; add ALL gives every capability thi
   assert.is(status(await inside(scratch, { capabilities: { add: ['ALL'] } })).CapEff, hex(held));
 });
 
-test('privileged: every capability the runtime holds, no no_new_privs, nothing masked, /sys writable', async ({ scratch }) => {
+test('privileged: every capability the runtime holds, no no_new_privs, no seccomp filter, nothing masked, /sys writable', async ({ scratch }) => {
   const lines = await inside(scratch, { privileged: true }, `${STATUS}; mount | grep " /sys " | cut -d" " -f6; mount | grep -c " /proc/" || true`);
   const s = status(lines);
-  assert.equal([s.CapEff, s.NoNewPrivs], [hex(held), '0']);
+  assert.equal([s.CapEff, s.NoNewPrivs, s.Seccomp], [hex(held), '0', '0']);
   assert.match(lines.at(-2)!, /^\(rw,/, '/sys read-write');
   assert.is(lines.at(-1), '0', 'no mount over anything under /proc');
 });
@@ -74,6 +79,30 @@ test("the masked paths (those this kernel has) read as nothing; the read-only on
   const lines = await inside(scratch, {}, [...reads, ...writes].join('; '));
   assert.equal(lines.slice(0, present.length), present.map((p) => `${p} 0`));
   assert.equal(lines.slice(present.length), ['/proc/sys/kernel/domainname', ...writable].map((p) => `${p} refused`));
+});
+
+/** A regular file under `dir` that no one may write (so that a write let through would do nothing but fail), or undefined. */
+function unwritableFile(dir: string, depth = 3): string | undefined {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && (statSync(path).mode & 0o222) === 0) return path;
+    const below = entry.isDirectory() && depth > 1 ? unwritableFile(path, depth - 1) : undefined;
+    if (below) return below;
+  }
+  return undefined;
+}
+
+// procfs answers a new name with ENOENT before a mount's read-only flag is
+// looked at, so it is a write to an existing file that tells: EROFS from
+// the read-only bind, where the kernel's own answer for a file that has no
+// writer (root has CAP_DAC_OVERRIDE) would come later, at the write.
+test('the read-only directories (/proc/bus, /proc/fs, /proc/irq, those this kernel has) refuse a write with EROFS', async ({ scratch }) => {
+  const dirs = ['/proc/bus', '/proc/fs', '/proc/irq'].filter((d) => (READONLY_PATHS as readonly string[]).includes(d) && existsSync(d));
+  const files = dirs.map((d) => unwritableFile(d)).filter((f) => f !== undefined);
+  assert.is(files.length, dirs.length, `a file under each of ${dirs.join(', ')}: ${files.join(', ')}`);
+  assert.ok(files.length >= 2, 'this kernel has some of them');
+  const lines = await inside(scratch, {}, `${files.map((f) => `(echo x > ${f}) 2>&1`).join('; ')}; true`);
+  assert.equal(lines, files.map((f) => `sh: can't create ${f}: Read-only file system`));
 });
 
 /** The probe (build/syscall-probe) in a container with every capability, so that only the filter can refuse: "NAME ERRNO" per call. */
@@ -120,6 +149,12 @@ test('unconfined, the kernel itself refuses each probed call otherwise than EPER
   assert.is(unconfined.clone3, 'EINVAL');
 });
 
+test("a pod-level seccompProfile Unconfined turns the filter off for its containers; a container's RuntimeDefault wins over it", async ({ scratch }) => {
+  const pod = { seccompProfile: { type: 'Unconfined' } };
+  assert.is(status(await inside(scratch, {}, STATUS, pod)).Seccomp, '0');
+  assert.is(status(await inside(scratch, { seccompProfile: { type: 'RuntimeDefault' } }, STATUS, pod)).Seccomp, '2');
+});
+
 test('seccompProfile RuntimeDefault is the default, also from the pod securityContext; Localhost is refused', async ({ scratch }) => {
   const r = await scratch.minipod(['validate', scratch.manifest('l.json', {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'l' },
@@ -153,9 +188,61 @@ test("a container cannot overwrite the pause's binary through /proc/1/exe: it is
 
 // Reaping and a clean stop under these are pid.test.ts's.
 test('the pause keeps no capability, and has no_new_privs and the default seccomp filter', async ({ scratch }) => {
-  const lines = await besidePause(scratch, [], 'grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/1/status | tr -d "\\t"');
+  const lines = await besidePause(scratch, [], statusOf('1'));
   const none = '0'.repeat(16);
   assert.equal(status(lines), { CapInh: none, CapPrm: none, CapEff: none, CapBnd: none, CapAmb: none, NoNewPrivs: '1', Seccomp: '2' });
+});
+
+// CVE-2019-5736 for the exec helper: on the host's PID namespace (-r) it
+// stays as the app's parent, in reach of /proc/$PPID/exe for as long as the
+// app runs.
+test("a container cannot overwrite the exec helper's binary through /proc/$PPID/exe: it is a sealed in-memory copy", async ({ scratch }) => {
+  const init = new URL('../../build/minipod-init', import.meta.url).pathname;
+  const before = readFileSync(init);
+  const file = scratch.manifest('helper.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'helper' },
+    spec: {
+      restartPolicy: 'Never', hostPID: true,
+      containers: [{
+        name: 'c', image: 'busybox', securityContext: { capabilities: { add: ['ALL'] } },
+        command: ['sh', '-c', 'cat /proc/$PPID/comm; readlink /proc/$PPID/exe; (echo x > /proc/$PPID/exe) 2>/dev/null && echo written || echo refused'],
+      }],
+    },
+  });
+  const r = await scratch.minipod(['run', file]);
+  assert.is(r.exitCode, 0, r.all);
+  assert.equal(linesOf(r.stdout, 'c'), ['minipod-init', '/memfd:minipod-init (deleted)', 'refused']);
+  assert.ok(readFileSync(init).equals(before), 'build/minipod-init unchanged');
+});
+
+// A mount made in a container must reach neither the host nor another
+// mount namespace: none of the container's mounts is shared, and what a
+// privileged container mounts in its root or on a hostPath volume stays there.
+test("no mount of a container propagates: no shared peer group, and a privileged container's mounts do not reach the host", async ({ scratch }) => {
+  const out = hostDir(scratch, 'out');
+  const tag = `minipod-leak-${process.pid}`;
+  const script = [
+    'grep -c " shared:" /proc/self/mountinfo > /out/shared',
+    `mkdir /mnt-here /out/sub && mount -t tmpfs ${tag}-root /mnt-here && mount -t tmpfs ${tag}-volume /out/sub`,
+    'grep -c minipod-leak /proc/self/mountinfo > /out/mounted; sleep 30',
+  ].join('; ');
+  const file = scratch.manifest('prop.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prop' },
+    spec: {
+      restartPolicy: 'Never', terminationGracePeriodSeconds: 1, volumes: [out.volume],
+      containers: [{ name: 'c', image: 'busybox', securityContext: { privileged: true }, command: ['sh', '-c', script], volumeMounts: [out.mount] }],
+    },
+  });
+  try {
+    const r = await scratch.minipod(['run', '-d', file]);
+    assert.is(r.exitCode, 0, r.all);
+    const mounted = await waitFor(() => (existsSync(join(out.dir, 'mounted')) ? readFileSync(join(out.dir, 'mounted'), 'utf8').trim() || undefined : undefined), 'the mounts');
+    assert.is(mounted, '2', 'both mounted in the container');
+    assert.is(readFileSync(join(out.dir, 'shared'), 'utf8').trim(), '0', 'no shared mount in the container');
+    assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), tag, "not in the host's mount table");
+  } finally {
+    await scratch.minipod(['rm', '-f', 'prop']);
+  }
 });
 
 test("the pause lives in an empty read-only root of its own: /proc/1/root shows nothing of the host, even to a container allowed to ptrace", async ({ scratch }) => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
@@ -179,17 +179,42 @@ test('readOnlyRootFilesystem: the root (/tmp included) is read-only; /dev, /dev/
   assert.equal(linesOf(r.stdout, 'rw'), ['root-writable'], 'only the container that asked for it');
 });
 
+/**
+ * build/minipod-init, alone, in a root of its own: a bind of the busybox
+ * image (with the helper bound onto its /etc/passwd, a file every image
+ * has) in a mount namespace of its own, after `setup` (sh, the root as $3),
+ * chrooted there and run with `args`. `before` runs first, in bash.
+ */
+function helperInRoot(scratch: Scratch, setup: string, args: string[], before = '') {
+  const root = join(scratch.dir, 'root');
+  mkdirSync(root);
+  const inner = 'mount --bind "$1" "$3" && mount --bind "$2" "$3/etc/passwd" && eval "$4" && root=$3 && shift 4 && exec chroot "$root" /etc/passwd "$@"';
+  const script = `${before}exec unshare -m --propagation private sh -c '${inner}' sh "$@"`;
+  return execa('bash', ['-c', script, 'bash', busybox, join(repo, 'build/minipod-init'), root, setup, ...args], { reject: false });
+}
+
 // CVE-2024-21626: a working directory reached through a descriptor of the
 // host's starts the app outside its root. However it got there, the helper
 // checks after chdir, as runc does, that getcwd() is inside the root.
 test("the helper refuses a working directory outside the container's root (through an inherited /proc/self/fd/N)", async ({ scratch }) => {
-  const init = join(repo, 'build/minipod-init');
-  const root = join(scratch.dir, 'root');
-  mkdirSync(root);
-  // fd 7: the host's /tmp; the helper, bound onto a file of the image, run chrooted into it with /proc mounted.
-  const script = `exec 7</tmp; exec unshare -m --propagation private sh -c 'mount --bind "$1" "$3" && mount -t proc proc "$3/proc" && mount --bind "$2" "$3/etc/passwd" && exec chroot "$3" /etc/passwd -w /proc/self/fd/7 -- /bin/pwd' sh "$0" "$1" "$2"`;
-  const r = await execa('bash', ['-c', script, busybox, init, root], { reject: false });
+  // fd 7: the host's /tmp.
+  const r = await helperInRoot(scratch, 'mount -t proc proc "$3/proc"', ['-w', '/proc/self/fd/7', '--', '/bin/pwd'], 'exec 7</tmp; ');
   assert.equal([r.exitCode, r.stdout, r.stderr], [125, '', 'chdir to cwd ("/proc/self/fd/7") set in config: the directory is outside the container\'s root']);
+});
+
+// The helper masks a file by binding /dev/null over it, as the container
+// sees /dev/null: the runtime's own device there (lib/rootfs), which a
+// container cannot replace before its helper runs, so the check that it
+// is the null device (1:3) is a defence; here /dev is faked.
+test('the helper masks a file only with the real null device: /dev/null as a regular file or as another device is refused', async ({ scratch }) => {
+  const mask = (makeNull: string) => helperInRoot(scratch, `mount -t tmpfs tmpfs "$3/dev" && ${makeNull}`, ['-k', '/etc/group', '--', '/bin/cat', '/etc/group']);
+  for (const fake of ['echo secret > "$3/dev/null"', 'mknod "$3/dev/null" c 1 5']) {
+    const r = await mask(fake);
+    assert.equal([r.exitCode, r.stdout, r.stderr], [125, '', 'mask /etc/group: /dev/null is not the null device'], fake);
+    rmSync(join(scratch.dir, 'root'), { recursive: true });
+  }
+  const real = await mask('mknod "$3/dev/null" c 1 3');
+  assert.equal([real.exitCode, real.stdout, real.stderr], [0, '', ''], 'the real one masks it: empty');
 });
 
 test('a missing workingDir is created, also before the root turns read-only', async ({ scratch }) => {
