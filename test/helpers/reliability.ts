@@ -175,6 +175,26 @@ export class Seen {
   }
 }
 
+/**
+ * A test of detached pods: `fn`, then the shared supervisor must exit by
+ * itself and nothing of the pods be left; whatever happened, what is left
+ * is then removed (Seen.removeAll), so one failure does not spill into the
+ * next test.
+ */
+export async function withSeen(scratch: Scratch, fn: (seen: Seen) => Promise<void>, leftMs = 3000): Promise<void> {
+  const seen = new Seen();
+  let failure: unknown = null;
+  try {
+    await fn(seen);
+    await supervisorExits(scratch.root);
+    await seen.assertNoneLeft(leftMs);
+  } catch (err) {
+    failure = err;
+  }
+  await seen.removeAll(scratch);
+  if (failure) throw failure;
+}
+
 /** The state root's entries, sorted (or none: never made). */
 export function stateRootEntries(root: string): string[] {
   return existsSync(root) ? readdirSync(root).sort() : [];

@@ -16,7 +16,7 @@ import { listPods } from '../../lib/state/store.ts';
 import { minipodCgroups } from '../helpers/baseline.ts';
 import { commandPod, hostDir, pod, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { cmdline, running, Seen, stat, stateRootEntries, supervisorExits, supervisorPids } from '../helpers/reliability.ts';
+import { cmdline, running, type Seen, stat, stateRootEntries, supervisorExits, supervisorPids, withSeen } from '../helpers/reliability.ts';
 
 const { test, run } = kernelSuite('detached pods and the shared supervisor');
 
@@ -84,19 +84,7 @@ async function runDetached(ctx: Ctx, file: string, ...args: string[]): Promise<s
  * so one failure does not spill into the next test.
  */
 function detached(title: string, fn: (ctx: Ctx) => Promise<void>): void {
-  test(title, async ({ scratch }) => {
-    const ctx: Ctx = { scratch, seen: new Seen() };
-    let failure: unknown = null;
-    try {
-      await fn(ctx);
-      await supervisorExits(scratch.root);
-      await ctx.seen.assertNoneLeft(2000);
-    } catch (err) {
-      failure = err;
-    }
-    await ctx.seen.removeAll(scratch);
-    if (failure) throw failure;
-  });
+  test(title, ({ scratch }) => withSeen(scratch, (seen) => fn({ scratch, seen }), 2000));
 }
 
 

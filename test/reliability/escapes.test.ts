@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { listPods } from '../../lib/state/store.ts';
 import { commandPod, linesOf, pod, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { running, Seen, supervisorExits, theSupervisor } from '../helpers/reliability.ts';
+import { running, theSupervisor, withSeen } from '../helpers/reliability.ts';
 
 const { test, run } = kernelSuite('escapes: what a default container tries, and fails');
 
@@ -125,9 +125,7 @@ test('descriptors: `ls -l /proc/self/fd` as the container\'s command shows 0, 1,
 });
 
 test('signal the supervisor: its host pid (and the pids of another pod) name nothing in the container; kill -9 of them and of -1 fails or hits only the container; all keep running', async ({ scratch }) => {
-  const seen = new Seen();
-  let failure: unknown = null;
-  try {
+  await withSeen(scratch, async (seen) => {
     const idle = await scratch.minipod(['run', '-d', scratch.manifest('idle.json', pod('idle', { c: 'trap "exit 0" TERM; sleep 1000 & wait' }, { terminationGracePeriodSeconds: 2 }))]);
     assert.is(idle.exitCode, 0, idle.all);
     const supervisor = await theSupervisor(scratch.root);
@@ -160,13 +158,7 @@ test('signal the supervisor: its host pid (and the pids of another pod) name not
       const rm = await scratch.minipod(['rm', '-f', name]);
       assert.is(rm.exitCode, 0, rm.all);
     }
-    await supervisorExits(scratch.root);
-    await seen.assertNoneLeft();
-  } catch (err) {
-    failure = err;
-  }
-  await seen.removeAll(scratch);
-  if (failure) throw failure;
+  });
 });
 
 test('shareProcessNamespace: kill -9 of the pause (PID 1) from a container does nothing; the pod runs on and ends as it would', async ({ scratch }) => {

@@ -15,7 +15,7 @@ import { listPods } from '../../lib/state/store.ts';
 import { snapshot } from '../helpers/baseline.ts';
 import { pod, type Scratch, waitFor } from '../helpers/cli.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
-import { descriptorDiff, descriptors, Seen, stateRootEntries, supervisorExits, theSupervisor } from '../helpers/reliability.ts';
+import { descriptorDiff, descriptors, type Seen, stateRootEntries, supervisorExits, theSupervisor, withSeen } from '../helpers/reliability.ts';
 
 const { test, run } = kernelSuite('soak: pods of every kind, in sequence and at once, foreground and detached');
 
@@ -127,9 +127,7 @@ async function inBatches(jobs: (() => Promise<void>)[], n: number): Promise<void
 
 test('run -d of pods whose containers run and end at once (true, exit 3): the id, then Succeeded or Failed as they ended, not "did not start"', async ({ scratch }) => {
   // Found by this soak: the started check lost the race against containers quicker than its poll, and run -d failed with 125.
-  const seen = new Seen();
-  let failure: unknown = null;
-  try {
+  await withSeen(scratch, async (seen) => {
     for (const [name, script, phase, exitCode] of [['quick', 'true', 'Succeeded', 0], ['quickfail', 'exit 3', 'Failed', 3]] as const) {
       const r = await scratch.minipod(['run', '-d', scratch.manifest(`${name}.json`, pod(name, { a: script, b: script }))]);
       assert.is(r.exitCode, 0, r.all);
@@ -142,11 +140,7 @@ test('run -d of pods whose containers run and end at once (true, exit 3): the id
     }
     await supervisorExits(scratch.root);
     assert.equal(stateRootEntries(scratch.root), []);
-  } catch (err) {
-    failure = err;
-  }
-  await seen.removeAll(scratch);
-  if (failure) throw failure;
+  });
 });
 
 test(`${SEQUENCE} foreground pods in sequence, then ${AT_ONCE} at once, each ending as its kind must; nothing left`, async ({ scratch }) => {
@@ -160,9 +154,7 @@ test(`${SEQUENCE} foreground pods in sequence, then ${AT_ONCE} at once, each end
 });
 
 test(`detached: ${DETACHED_SEQUENCE} pods in sequence and ${AT_ONCE} at once under one supervisor (run -d, wait, rm); its descriptors, its session's processes, mounts, cgroups and the state root as before`, async ({ scratch }) => {
-  const seen = new Seen();
-  let failure: unknown = null;
-  try {
+  await withSeen(scratch, async (seen) => {
     // An idle pod keeps the shared supervisor alive through the soak.
     const idle = await scratch.minipod(['run', '-d', scratch.manifest('idle.json', pod('idle', { c: 'trap "exit 0" TERM; sleep 1000 & wait' }, { terminationGracePeriodSeconds: 2 }))]);
     assert.is(idle.exitCode, 0, idle.all);
@@ -198,13 +190,7 @@ test(`detached: ${DETACHED_SEQUENCE} pods in sequence and ${AT_ONCE} at once und
 
     const rm = await scratch.minipod(['rm', '-f', 'idle']);
     assert.is(rm.exitCode, 0, rm.all);
-    await supervisorExits(scratch.root);
-    await seen.assertNoneLeft();
-  } catch (err) {
-    failure = err;
-  }
-  await seen.removeAll(scratch);
-  if (failure) throw failure;
+  });
 });
 
 run();
