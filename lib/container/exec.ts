@@ -50,7 +50,9 @@ export function execInContainer(ctx: RuntimeContext, container: ContainerRecord,
       ];
       return ctx.spawnHelper({
         args: [...helper, ...opts.argv], env,
-        output: opts.tty === null ? 'inherit' : 'ignore', ...(opts.stdin && opts.tty === null ? { stdin: 'inherit' as const } : {}),
+        // With -t the helper puts the terminal on 0, 1 and 2 itself. Nothing
+        // here may be opened by path: this thread is in the container's tree.
+        output: 'inherit', stdin: opts.stdin && opts.tty === null ? 'inherit' : 'empty',
       }, [...channels.fds, ...(opts.tty === null ? [] : [opts.tty])]);
     });
     return { child, takeStartError: () => channels.takeStartError() };

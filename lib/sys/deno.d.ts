@@ -35,6 +35,7 @@ declare namespace Deno {
   }
   interface ChildProcess {
     readonly pid: number;
+    readonly stdin: WritableStream<Uint8Array>;
     readonly stdout: ReadableStream<Uint8Array>;
     readonly stderr: ReadableStream<Uint8Array>;
     readonly status: Promise<CommandStatus>;

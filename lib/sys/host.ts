@@ -19,5 +19,6 @@ export async function openHost(): Promise<Host> {
     return { runtime: 'deno', libc: new Libc(denoLibc()), spawner: denoSpawner, pid: process.pid };
   }
   const [{ koffiLibc }, { nodeSpawner }] = await Promise.all([import('./koffi-backend.ts'), import('./spawn-node.ts')]);
-  return { runtime: 'node', libc: new Libc(koffiLibc()), spawner: nodeSpawner, pid: process.pid };
+  const libc = new Libc(koffiLibc());
+  return { runtime: 'node', libc, spawner: nodeSpawner(libc), pid: process.pid };
 }

@@ -16,10 +16,19 @@ export interface SpawnRequest {
   path: string;
   args: string[];
   env: Record<string, string>;
-  /** 'pipe' gives the caller stdout and stderr; 'ignore' connects them to /dev/null; 'inherit' passes the runtime's own. */
+  /**
+   * 'pipe' gives the caller stdout and stderr; 'ignore' connects them to
+   * /dev/null; 'inherit' passes the runtime's own. Deno opens /dev/null
+   * itself, on the calling thread, in whatever mount namespace it is in.
+   */
   output: 'pipe' | 'ignore' | 'inherit';
-  /** The runtime's own stdin (exec -i); else /dev/null. */
-  stdin?: 'inherit';
+  /**
+   * The runtime's own stdin (exec -i); 'empty': a pipe with no writer,
+   * nothing to read and no path looked up, for a spawn in a mount namespace
+   * a container may have changed (a FIFO at /dev/null there would hold the
+   * runtime); else /dev/null.
+   */
+  stdin?: 'inherit' | 'empty';
 }
 
 export interface Child {

@@ -1,6 +1,6 @@
 // minipod exec (issue #5): a command in a running container's namespaces,
 // cgroups, user, working directory and environment; -i and -t.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import * as assert from 'uvu/assert';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
@@ -94,6 +94,32 @@ test('exec -i passes stdin; without -i the command reads nothing', async ({ scra
     assert.is(withStdin.stdout, 'hello\nworld', withStdin.stderr);
     const without = await execa(cmd, [...args, 'ex', 'app', '--', 'cat'], { input: 'ignored\n', reject: false });
     assert.equal([without.exitCode, without.stdout], [0, '']);
+  } finally {
+    await remove(scratch);
+  }
+});
+
+// Issue #6: the runtime joins the container's mount namespace before it
+// forks, so whatever it opens by path then is the container's file: a FIFO
+// in place of /dev/null would hold it (an open for reading waits for a
+// writer). Nothing may be looked up there by the runtime.
+test('exec (with and without -t) completes though the container replaced its /dev/null with a FIFO', async ({ scratch }) => {
+  const file = scratch.manifest('ex.json', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ex' },
+    spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'rm /dev/null && mkfifo /dev/null && exec sleep 60'] }] },
+  });
+  const r = await scratch.minipod(['run', '-d', file]);
+  assert.is(r.exitCode, 0, r.all);
+  try {
+    const pid = state(scratch, r.stdout.trim()).containers[0].process.pid;
+    await waitFor(() => (statSync(`/proc/${pid}/root/dev/null`).isFIFO() || undefined), 'the FIFO in place of /dev/null');
+    const e = await scratch.minipod(['exec', 'ex', 'app', '--', 'true'], { timeout: 5000 });
+    assert.equal([e.exitCode, e.timedOut, e.all], [0, false, '']);
+    // -t too, from a terminal of script(1)'s.
+    const [cmd, pre] = cliCommand;
+    const inner = [cmd, ...pre, '--root', scratch.root, 'exec', '-t', 'ex', 'app', '--', 'true'].join(' ');
+    const t = await execa('script', ['-qec', inner, '/dev/null'], { reject: false, timeout: 5000 });
+    assert.equal([t.exitCode, t.timedOut], [0, false], t.all);
   } finally {
     await remove(scratch);
   }

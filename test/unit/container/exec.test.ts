@@ -116,7 +116,7 @@ test('the exact sequence: channels, namespace files, setns on the thread (mnt la
   ]);
   assert.equal(req.env, { PATH: '/bin', HOME: '/home/me' });
   assert.is(req.output, 'inherit');
-  assert.not.ok('stdin' in req, 'stdin is /dev/null without -i');
+  assert.is(req.stdin, 'empty', 'without -i: nothing to read, and no /dev/null looked up in the container');
 
   const before = calls.length;
   assert.is(takeStartError(), null, 'nothing on the status pipe: the helper reached exec');
@@ -161,7 +161,7 @@ test('-i without a tty passes the runtime stdin', () => {
   assert.not.ok(req.args.includes('-T'));
 });
 
-test('-t: the pseudo-terminal slave as -T, inherited, output ignored, stdin not passed (even with -i)', () => {
+test('-t: the pseudo-terminal slave as -T, inherited, output inherited and stdin empty (the helper replaces them: nothing opened by path in the container), even with -i', () => {
   for (const stdin of [false, true]) {
     const t = setup();
     execInContainer(t.ctx, container(), PID, { argv: ['sh'], stdin, tty: 7 });
@@ -169,8 +169,8 @@ test('-t: the pseudo-terminal slave as -T, inherited, output ignored, stdin not 
     const args = req.args;
     assert.equal(args.slice(args.indexOf('-T'), args.indexOf('-w')), ['-T', '7']);
     assert.ok(t.libc.calls.some(([n, fd, cmd, arg]) => n === 'fcntl' && fd === 7 && cmd === F_SETFD && arg === 0), 'inherited');
-    assert.is(req.output, 'ignore');
-    assert.not.ok('stdin' in req, `no stdin with a tty (stdin: ${stdin})`);
+    assert.is(req.output, 'inherit');
+    assert.is(req.stdin, 'empty', `no stdin with a tty (stdin: ${stdin})`);
     assert.not.ok(t.closed().includes(7), 'the tty belongs to the caller');
   }
 });
