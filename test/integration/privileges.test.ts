@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { capabilityMask } from '../../lib/security/capabilities.ts';
 import { MASKED_PATHS, READONLY_PATHS } from '../../lib/security/paths.ts';
 import { kernelSuite } from '../helpers/kernel-suite.ts';
+import { supervisorExits } from '../helpers/reliability.ts';
 import { hostDir, linesOf, type Scratch, waitFor } from '../helpers/cli.ts';
 
 const { test, run } = kernelSuite('privileges: capabilities, no_new_privs, masked /proc and /sys');
@@ -242,6 +243,8 @@ test("no mount of a container propagates: no shared peer group, and a privileged
     assert.not.match(readFileSync('/proc/self/mountinfo', 'utf8'), tag, "not in the host's mount table");
   } finally {
     await scratch.minipod(['rm', '-f', 'prop']);
+    // The shared supervisor leaves on its own, in a session the baseline does not watch.
+    await supervisorExits(scratch.root);
   }
 });
 
@@ -295,6 +298,8 @@ test("nothing under /proc leads a container allowed to ptrace to the host while 
     assert.ok(rounds >= 10, `the scan went round (${rounds} times)`);
   } finally {
     await scratch.minipod(['rm', '-f', 'scan']);
+    // The shared supervisor leaves on its own, in a session the baseline does not watch.
+    await supervisorExits(scratch.root);
     rmSync(canaryDir, { recursive: true, force: true });
   }
 });
