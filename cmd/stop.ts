@@ -24,7 +24,14 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   if (isFinished(pod.phase)) return 0;
   if (!isAlive(pod.supervisor)) throw new MinipodError(`pod "${pod.name}" has lost its supervisor (pid ${pod.supervisor.pid}): run minipod gc`);
   if (pod.detached) {
-    await request(globals.root, { op: 'stop', id: pod.id, graceSeconds }, globals.self);
+    try {
+      await request(globals.root, { op: 'stop', id: pod.id, graceSeconds }, globals.self);
+    } catch (err) {
+      // It may have ended between the read above and the request (its
+      // supervisor then no longer runs it): stopped is what was asked.
+      const now = listPods(globals.root).find((p) => p.id === pod.id);
+      if (now && !isFinished(now.phase)) throw err;
+    }
     return 0;
   }
   if (graceSeconds !== undefined) {

@@ -602,6 +602,23 @@ detached('rm of a running pod without -f is refused (exit 125); rm -f stops and 
   assert.equal(stateRootEntries(scratch.root), []);
 });
 
+detached('rm -f (and stop) of a pod that ends at that moment succeeds: the stop of a pod that has just finished is no error', async (ctx) => {
+  // A pod whose container ends about when rm -f comes: rm -f reads it
+  // Running, and by the time its stop reaches the supervisor the pod may be
+  // over. An idle pod keeps the supervisor up, as on a node.
+  const { scratch } = ctx;
+  await runDetached(ctx, scratch.manifest('idle.json', pod('idle', { c: SERVE }, GRACE)));
+  for (let i = 0; i < 30; i++) {
+    // Ends from at once to 0.29 s after run -d returns: some rm -f land in the window.
+    const quick = scratch.manifest(`quick${i}.json`, pod('quick', { c: `sleep ${(i % 30) / 100}` }));
+    const id = await runDetached(ctx, quick, '--name', `quick${i}`);
+    const rm = await scratch.minipod(['rm', '-f', id]);
+    assert.equal([rm.exitCode, rm.stderr], [0, ''], `round ${i}: ${rm.all}`);
+  }
+  const rm = await scratch.minipod(['rm', '-f', 'idle']);
+  assert.is(rm.exitCode, 0, rm.all);
+});
+
 detached('stop --grace of a detached pod: its grace period instead of the pod\'s (60 s), then SIGKILL', async (ctx) => {
   const { scratch } = ctx;
   await runDetached(ctx, scratch.manifest('stubborn.json', pod('stubborn', { c: 'trap "" TERM; echo ready; sleep 1000' }, { terminationGracePeriodSeconds: 60 })));
