@@ -98,7 +98,9 @@ const cgroupsPerContainer = (cgroupsPod10 - cgroupsPod1) / 9;
 marginal.cgroups = {
   one_container_pod_ms: cgroupsPod1, ten_container_pod_ms: cgroupsPod10,
   per_container_ms: cgroupsPerContainer, average_of_ten_ms: cgroupsPod10 / 10,
-  target_ms: CGROUP_TARGET_MS, met: cgroupsPerContainer < CGROUP_TARGET_MS && cgroupsPod10 / 10 < CGROUP_TARGET_MS,
+  // Per container: a one-container pod's one container pays all of it.
+  target_ms: CGROUP_TARGET_MS,
+  met: cgroupsPod1 < CGROUP_TARGET_MS && cgroupsPerContainer < CGROUP_TARGET_MS && cgroupsPod10 / 10 < CGROUP_TARGET_MS,
 };
 
 const kb = (key) => Number(facts[key]);
@@ -122,8 +124,8 @@ const targets = [
     value: `${fmt(marginal[runtime].per_container_ms)} ms`, met: marginal[runtime].met,
   })),
   { target: 'pause VmRSS <= 1 MiB', value: `${pauseRss} kB`, met: pauseRss <= PAUSE_RSS_TARGET_KB },
-  { target: `cgroups per container (Node) < ${CGROUP_TARGET_MS} ms (each further one, and the average over ten)`,
-    value: `${fmt(cgroupsPerContainer)} ms, ${fmt(cgroupsPod10 / 10)} ms`, met: marginal.cgroups.met },
+  { target: `cgroups per container (Node) < ${CGROUP_TARGET_MS} ms (a one-container pod, each further container, and the average over ten)`,
+    value: `${fmt(cgroupsPod1)} ms, ${fmt(cgroupsPerContainer)} ms, ${fmt(cgroupsPod10 / 10)} ms`, met: marginal.cgroups.met },
 ];
 
 const machine = {

@@ -82,8 +82,10 @@ const targets = [
     measured: `${fmt(start.marginal.cgroups.per_container_ms)} ms for each container after the first, `
       + `${fmt(start.marginal.cgroups.average_of_ten_ms)} ms on average over ten; ${fmt(start.marginal.cgroups.one_container_pod_ms)} ms for a one-container pod`,
     met: start.marginal.cgroups.met,
-    why: 'writing a process into a v1 cgroup.procs waits here (~0.4 ms, ~5 ms for the first write after a pause), and '
-      + 'the pause and each container are written into four hierarchies.',
+    why: 'what a pod pays once: strace -T of a one-container pod here shows its 8 writes into a v1 cgroup.procs '
+      + '(the pause and the container, each into the memory, cpu, pids and cpuacct hierarchies) taking 24 ms, ~3 ms each '
+      + '(not analysed further), against 3 ms for every mkdir, rmdir and limit file together; '
+      + 'each further container then adds little. On cgroup v2 the process joins one hierarchy, not four.',
   },
   {
     id: 'detached_pod_memory', target: 'each additional detached pod, beyond its app: ≤ 10 MiB',
@@ -108,7 +110,11 @@ const targets = [
       + `${logs.supervisor_rss_kb.across_runs} kB from the first run's end to the last's `
       + `(a one-time growth of ${logs.supervisor_rss_kb.after_first_run - logs.supervisor_rss_kb.before} kB in the first run)`,
     met: logs.supervisor_rss_kb.flat,
-    why: 'V8 grows the supervisor\'s heap while the lines come in; see bench/results/logs.json for the samples.',
+    why: 'it does not grow with what is written (the first run\'s end to the last\'s, 20 × 200 MiB), but within a run it '
+      + 'swings by more than the harness\'s 4 MiB band: V8\'s young generation grows to its 16 MiB semi-spaces under the '
+      + 'stream of lines and is scavenged (the one-time growth in the first run). Capping them '
+      + '(--max-semi-space-size=2, tried) halved that growth but kept a 28 MB swing and cost a fifth of the throughput; '
+      + 'the samples are in bench/results/logs.json.',
   },
 ];
 for (const t of targets) figures[`target.${t.id}.met`] = t.met ? 1 : 0;
