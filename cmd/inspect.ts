@@ -45,6 +45,11 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     namespaces: Object.fromEntries(KINDS.map((kind) => [kind, { inode: ns![kind]!, shared: name !== 'POD (pause)' && ns![kind] === pause?.[kind] }])),
   }));
   if (format === 'table') {
+    // Namespaces live only as long as a process in them: a finished pod has none to show.
+    if (table.length === 0) {
+      process.stderr.write(`minipod: pod "${pod.name}" is ${shownPhase(pod)}: no process of it runs, so it has no namespaces to show\n`);
+      return 0;
+    }
     const cell = (n: { inode: string; shared: boolean }) => (n.shared ? `${n.inode} shared` : n.inode);
     const lines = columns([
       ['CONTAINER', 'PID', ...KINDS.map((k) => k.toUpperCase())],

@@ -402,7 +402,8 @@ detached('logs -f prints lines as they come, follows across a restart, ends when
   assert.equal(arrived.map(([l]) => l), ['a1', 'a2', 'b1', 'b2'], `lines of both runs, in order: ${JSON.stringify(arrived)}`);
   const at = Object.fromEntries(arrived);
   assert.ok(at.a2! - at.a1! >= 700, `a1 printed as it came, not at the end (${JSON.stringify(arrived)})`);
-  assert.ok(at.b2! - at.b1! >= 400, `b1 printed as it came (${JSON.stringify(arrived)})`);
+  // b1 opens the second run's log file, which the follower finds on a later poll: up to ~200 ms late.
+  assert.ok(at.b2! - at.b1! >= 300, `b1 printed as it came (${JSON.stringify(arrived)})`);
   assert.ok(ended - at.b2! < 1500, `logs -f ends soon after the container ended for good (${ended - at.b2!} ms after b2)`);
   const record = (await psJson(ctx, true))[0]!;
   assert.equal([record.phase, record.containers[0]!.restarts], ['Succeeded', 1]);
@@ -475,6 +476,12 @@ detached('inspect: manifest, phase, pids, cgroups, logDir, each container\'s log
     assert.equal(lines[1]!.split(/ {3,}/), ['POD (pause)', String(pause), ...cells(podNs!)]);
     assert.equal(lines[2]!.split(/ {3,}/), ['c', String(app), ...cells(appNs!)]);
   }
+  // A finished pod has no process, so no namespaces: said, not an empty table.
+  const stop = await scratch.minipod(['stop', 'own']);
+  assert.is(stop.exitCode, 0, stop.all);
+  const done = await scratch.minipod(['inspect', '--format', 'table', 'own']);
+  assert.equal([done.exitCode, done.stdout], [0, ''], done.all);
+  assert.match(done.stderr, /^minipod: pod "own" is (Succeeded|Failed): no process of it runs, so it has no namespaces to show$/);
   for (const name of Object.keys(manifests)) {
     const rm = await scratch.minipod(['rm', '-f', name]);
     assert.is(rm.exitCode, 0, rm.all);
