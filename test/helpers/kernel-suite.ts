@@ -37,5 +37,10 @@ export function kernelSuite(name: string) {
       if (failure) throw failure;
     });
   };
-  return { test, run: () => s.run() };
+  /** A test that cannot run here, said with why (it counts as skipped). */
+  const skip = (title: string, why: string) => {
+    console.log(`  skipping "${title}": ${why}`);
+    s.skip(title);
+  };
+  return { test, skip, run: () => s.run() };
 }
