@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
+import { pieceEnd } from './lines.ts';
 
 /** containerd's default max_container_log_line_size: the bytes of message one record holds. */
 export const MAX_MESSAGE = 16 * 1024;
@@ -25,9 +26,7 @@ export function rfc3339Nano(epochNs: bigint): string {
     ns += NS_PER_S;
   }
   const date = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  // Go drops the fraction's trailing zeros, and the dot with an all-zero one.
-  const fraction = ns === 0n ? '' : `.${ns.toString().padStart(9, '0').replace(/0+$/, '')}`;
-  return `${date}${fraction}Z`;
+  return `${date}${fraction(Number(ns))}Z`;
 }
 
 let anchorWall = 0n;
@@ -218,10 +217,7 @@ const NEWLINE = Buffer.from('\n');
  * cutting a character keeps each record valid UTF-8 on its own.
  */
 function recordEnd(message: Uint8Array, start: number): number {
-  let end = start + MAX_MESSAGE;
-  if (end >= message.length) return message.length;
-  while ((message[end]! & 0xc0) === 0x80) end--; // 10xxxxxx: inside a character
-  return end;
+  return pieceEnd(message, start, MAX_MESSAGE);
 }
 
 export interface CriRecord {

@@ -42,10 +42,17 @@ function emitPieces(text: string, maxBytes: number, hand: (line: string, partial
   const bytes = Buffer.from(text);
   let start = 0;
   while (bytes.length - start > maxBytes) {
-    let end = start + maxBytes;
-    while ((bytes[end]! & 0xc0) === 0x80) end--; // 10xxxxxx: inside a character
+    const end = pieceEnd(bytes, start, maxBytes);
     hand(bytes.subarray(start, end).toString(), true);
     start = end;
   }
   return bytes.subarray(start).toString();
+}
+
+/** Where a piece of at most `maxBytes` from `start` ends: the end of `bytes`, or moved back to the start of a character. */
+export function pieceEnd(bytes: Uint8Array, start: number, maxBytes: number): number {
+  let end = start + maxBytes;
+  if (end >= bytes.length) return bytes.length;
+  while ((bytes[end]! & 0xc0) === 0x80) end--; // 10xxxxxx: inside a character
+  return end;
 }
