@@ -35,12 +35,13 @@ export interface VolumeMountSpec extends VolumeMount {
   mountPath: string;
 }
 
-export interface ContainerSpec extends Omit<Container, 'env' | 'resources' | 'volumeMounts' | 'restartPolicy'> {
+export interface ContainerSpec extends Omit<Container, 'env' | 'resources' | 'volumeMounts' | 'restartPolicy' | 'imagePullPolicy'> {
   name: string;
   image: string;
   env?: EnvVarSpec[];
   resources?: ResourcesSpec;
   volumeMounts?: VolumeMountSpec[];
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Only on init containers, and only Always: a sidecar. */
   restartPolicy?: 'Always';
   securityContext?: SecurityContext;

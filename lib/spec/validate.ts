@@ -12,7 +12,7 @@ import { isObject } from './json.ts';
 import type { PodManifest } from './manifest.ts';
 import {
   commandAndArgsAreStringArrays, containerNamesAreUniqueLabels, containerRestartPolicyIsSidecar,
-  containerSecurityContextsAreValid, envIsValid, envValueFromIsFieldRef, imagesAreSet, volumeMountsAreValid,
+  containerSecurityContextsAreValid, envIsValid, envValueFromIsFieldRef, imagePullPoliciesAreKnown, imagesAreSet, volumeMountsAreValid,
   workingDirIsAbsolute,
 } from './validate/container-checks.ts';
 import { fieldsAreKnownAndSupported } from './validate/dispositions.ts';
@@ -70,6 +70,7 @@ const STRICT_CHECKS: readonly Check[] = [
   volumeNamesAreUniqueLabels,
   containerNamesAreUniqueLabels,
   imagesAreSet,
+  imagePullPoliciesAreKnown,
   commandAndArgsAreStringArrays,
   envIsValid,
   envValueFromIsFieldRef,

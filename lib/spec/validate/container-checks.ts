@@ -27,6 +27,12 @@ export function imagesAreSet({ containers }: Pod, r: Report): void {
   }
 }
 
+export function imagePullPoliciesAreKnown({ containers }: Pod, r: Report): void {
+  for (const { path, container } of containers) {
+    optionalOneOf(r, `${path}.imagePullPolicy`, get(container, 'imagePullPolicy'), ['Always', 'IfNotPresent', 'Never']);
+  }
+}
+
 export function commandAndArgsAreStringArrays({ containers }: Pod, r: Report): void {
   for (const { path, container } of containers) {
     for (const key of ['command', 'args']) {

@@ -9,8 +9,7 @@ import { PROVIDED_VOLUME_SOURCES, VOLUME_SOURCES } from './volume-checks.ts';
  * What minipod does with each field Kubernetes defines for a Pod. 'honoured'
  * fields are checked by the strict checks and acted on; 'ignored' ones are
  * accepted silently because ignoring them is what Kubernetes amounts to here
- * (informational fields, server-set metadata, image pulling: images are
- * local); 'unsupported' ones change behaviour in Kubernetes and minipod warns
+ * (informational fields, server-set metadata); 'unsupported' ones change behaviour in Kubernetes and minipod warns
  * that it drops them; 'refused' ones are errors of a strict check (the
  * containers would miss what they provide), so there is nothing to warn
  * about. A nested table is walked; `[table]` is a list of such objects. When
@@ -45,7 +44,7 @@ const CONTAINER_SECURITY_CONTEXT_FIELDS: FieldTable = {
 const CONTAINER_FIELDS: FieldTable = {
   name: 'honoured', image: 'honoured', command: 'honoured', args: 'honoured', env: [ENV_VAR_FIELDS], workingDir: 'honoured',
   volumeMounts: [VOLUME_MOUNT_FIELDS], securityContext: CONTAINER_SECURITY_CONTEXT_FIELDS, restartPolicy: 'honoured',
-  ports: 'ignored', imagePullPolicy: 'ignored',
+  ports: 'ignored', imagePullPolicy: 'honoured',
   // cpu and memory are enforced through cgroups; other resource names get a warning of their own (resources.ts).
   resources: { limits: 'honoured', requests: 'honoured', claims: 'unsupported' },
   envFrom: 'unsupported', resizePolicy: 'unsupported', volumeDevices: 'unsupported', livenessProbe: 'unsupported',
@@ -77,7 +76,8 @@ const POD_SPEC_FIELDS: FieldTable = {
   securityContext: POD_SECURITY_CONTEXT_FIELDS,
   // valueFrom.fieldRef reads it.
   serviceAccountName: 'honoured',
-  imagePullSecrets: 'ignored',
+  // Registry credentials come from the auth file podman and docker read (README, Images); there are no Secrets to read them from.
+  imagePullSecrets: 'unsupported',
   // No Services exist, so there are no service links to add either way.
   enableServiceLinks: 'ignored',
   // It binds the pod to a node; minipod runs it on this host, whichever node it names.

@@ -203,6 +203,13 @@ const ERROR_CASES: [string, unknown, string[]][] = [
     'spec.containers[0].workingDir: Invalid value: "/proc/1/../thread-self//fd": must not be under a /proc/PID/fd directory',
   ]],
   ['workingDir under /proc but not through descriptors', pod((m) => (m.spec.containers[0].workingDir = '/proc/self/fdinfo')), []],
+  ['imagePullPolicy unknown', pod((m) => (m.spec.containers[0].imagePullPolicy = 'Sometimes')), [
+    'spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"',
+  ]],
+  ['imagePullPolicy of each kind', pod((m) => {
+    m.spec.initContainers = [{ name: 'i', image: 'busybox', imagePullPolicy: 'Never' }];
+    m.spec.containers[0].imagePullPolicy = 'IfNotPresent';
+  }), []],
   ['restartPolicy unknown', pod((m) => (m.spec.restartPolicy = 'Sometimes')), [
     'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
   ]],
@@ -633,10 +640,13 @@ const WARNING_CASES: [string, Manifest, string[]][] = [
   }), []],
   ['informational fields are accepted silently', pod((m) => {
     Object.assign(m.metadata, { labels: { app: 'web' }, annotations: { a: 'b' }, uid: 'x', creationTimestamp: null });
-    Object.assign(m.spec, { imagePullSecrets: [{ name: 'reg' }], enableServiceLinks: true });
-    Object.assign(m.spec.containers[0], { ports: [{ containerPort: 80 }], imagePullPolicy: 'Always' });
+    Object.assign(m.spec, { enableServiceLinks: true });
+    Object.assign(m.spec.containers[0], { ports: [{ containerPort: 80 }] });
     m.status = { phase: 'Running' };
   }), []],
+  ['imagePullSecrets: credentials come from the auth file, not from Secrets', pod((m) => {
+    m.spec.imagePullSecrets = [{ name: 'reg' }];
+  }), ['spec.imagePullSecrets is not supported by minipod and is ignored']],
   ['in document order', pod((m) => {
     m.spec.tolerations = [{ key: 'k' }];
     m.spec.containers[0].tty = true;
