@@ -47,7 +47,7 @@ export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRu
   const ops = planRootfs({
     image: container.rootfs,
     layer: pod.layer,
-    missing: checkMountPoints(container.rootfs),
+    missing: checkMountPoints([container.rootfs]),
     podShm: pod.shm,
     mounts: container.mounts.map((m) => ({ ...m, source: pod.volumes.get(m.volume)! })),
     workingDir: container.workingDir,

@@ -4,7 +4,7 @@
 // /etc/passwd and /etc/group, never the host's.
 import { MinipodError } from '../errors.ts';
 import type { UserPlan } from '../spec/plan-types.ts';
-import { readInRoot } from './in-root.ts';
+import { readInLayers } from './layered.ts';
 
 interface Entry {
   name: string;
@@ -42,10 +42,10 @@ export interface UserRequest {
 
 const isId = (s: string) => /^\d+$/.test(s);
 
-/** The user a container runs as; `context` starts every error message. */
-export function resolveUser(rootfs: string, req: UserRequest, context: string): UserPlan {
-  const passwd = parseDb(readInRoot(rootfs, '/etc/passwd'), 'passwd');
-  const groupDb = parseDb(readInRoot(rootfs, '/etc/group'), 'group');
+/** The user a container runs as, in the image of `layers` (bottom first); `context` starts every error message. */
+export function resolveUser(layers: readonly string[], req: UserRequest, context: string): UserPlan {
+  const passwd = parseDb(readInLayers(layers, '/etc/passwd'), 'passwd');
+  const groupDb = parseDb(readInLayers(layers, '/etc/group'), 'group');
   let uid: number;
   let gid = 0;
   let name: string | undefined;

@@ -186,7 +186,7 @@ function containerUser(c: ContainerSpec, path: string, pod: PodManifest, rootfs:
     supplementalGroups: podContext.supplementalGroups,
     imageUser: config.User,
   };
-  const user = resolveUser(rootfs, req, path);
+  const user = resolveUser([rootfs], req, path);
   if (own.runAsNonRoot ?? podContext.runAsNonRoot) {
     const violation = nonRootViolation(req, user);
     if (violation) throw new MinipodError(`${path}: ${violation} (pod: "${pod.metadata.name}", container: ${c.name})`);

@@ -75,7 +75,7 @@ const CASES: [string, string, UserRequest, UserPlan][] = [
 ];
 for (const [name, rootfs, req, expected] of CASES) {
   test(`resolveUser: ${name}`, () => {
-    assert.equal(resolveUser(rootfs, req, CTX), expected);
+    assert.equal(resolveUser([rootfs], req, CTX), expected);
   });
 }
 
@@ -94,12 +94,12 @@ const ERROR_CASES: [string, string, string][] = [
 ];
 for (const [imageUser, rootfs, message] of ERROR_CASES) {
   test(`resolveUser error: ${JSON.stringify(imageUser)}${rootfs === empty ? ' without /etc files' : ''}`, () => {
-    assert.throws(() => resolveUser(rootfs, { imageUser }, CTX), (err: Error) => err instanceof MinipodError && err.message === message);
+    assert.throws(() => resolveUser([rootfs], { imageUser }, CTX), (err: Error) => err instanceof MinipodError && err.message === message);
   });
 }
 
 test('resolveUser: runAsUser means the image User is never looked up', () => {
-  assert.equal(resolveUser(image, { runAsUser: 1000, imageUser: 'unknown:nogroup' }, CTX), { uid: 1000, gid: 1001, groups: [1001, 10, 50, 63, 999] });
+  assert.equal(resolveUser([image], { runAsUser: 1000, imageUser: 'unknown:nogroup' }, CTX), { uid: 1000, gid: 1001, groups: [1001, 10, 50, 63, 999] });
 });
 
 test('resolveUser: the files are the image\'s own, even through an absolute symlink', () => {
@@ -110,7 +110,19 @@ test('resolveUser: the files are the image\'s own, even through an absolute syml
   writeFileSync(join(linked, 'data', 'group'), 'extra:x:79:svc\n');
   symlinkSync('/data/passwd', join(linked, 'etc', 'passwd'));
   symlinkSync('../../../data/group', join(linked, 'etc', 'group'));
-  assert.equal(resolveUser(linked, { imageUser: 'svc' }, CTX), { uid: 77, gid: 78, groups: [78, 79] });
+  assert.equal(resolveUser([linked], { imageUser: 'svc' }, CTX), { uid: 77, gid: 78, groups: [78, 79] });
+});
+
+test('resolveUser: in a layered image, the topmost layer\'s /etc/passwd wins and a lower /etc/group shows through', () => {
+  const lower = join(tmp, 'layers', 'lower');
+  const upper = join(tmp, 'layers', 'upper');
+  mkdirSync(join(lower, 'etc'), { recursive: true });
+  mkdirSync(join(upper, 'etc'), { recursive: true });
+  writeFileSync(join(lower, 'etc', 'passwd'), 'svc:x:10:10::/:/bin/sh\n');
+  writeFileSync(join(lower, 'etc', 'group'), 'svc:x:10:\nextra:x:12:svc\n');
+  writeFileSync(join(upper, 'etc', 'passwd'), 'svc:x:20:21::/:/bin/sh\n');
+  assert.equal(resolveUser([lower, upper], { imageUser: 'svc' }, CTX), { uid: 20, gid: 21, groups: [21, 12] });
+  assert.equal(resolveUser([lower], { imageUser: 'svc' }, CTX), { uid: 10, gid: 10, groups: [10, 12] });
 });
 
 const NON_ROOT_CASES: [string, UserRequest, string | null][] = [
@@ -132,7 +144,7 @@ const NON_ROOT_CASES: [string, UserRequest, string | null][] = [
 ];
 for (const [name, req, expected] of NON_ROOT_CASES) {
   test(`nonRootViolation: ${name}`, () => {
-    assert.is(nonRootViolation(req, resolveUser(image, req, CTX)), expected);
+    assert.is(nonRootViolation(req, resolveUser([image], req, CTX)), expected);
   });
 }
 
