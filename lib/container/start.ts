@@ -45,9 +45,9 @@ function joinedNamespaces(sharePid: boolean): NamespaceKind[] {
 export function startContainer(ctx: RuntimeContext, sandbox: Sandbox, pod: PodRuntime, container: ContainerPlan): ContainerProcess {
   const { libc } = ctx.host;
   const ops = planRootfs({
-    image: container.rootfs,
+    layers: container.layers,
     layer: pod.layer,
-    missing: checkMountPoints([container.rootfs]),
+    missing: checkMountPoints(container.layers),
     podShm: pod.shm,
     mounts: container.mounts.map((m) => ({ ...m, source: pod.volumes.get(m.volume)! })),
     workingDir: container.workingDir,

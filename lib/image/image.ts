@@ -20,6 +20,11 @@ export interface ImageConfig {
   Env?: string[];
   WorkingDir?: string;
   User?: string;
+  StopSignal?: string;
+  /** Paths the image declares as volumes (the keys of its `Volumes`). */
+  Volumes?: string[];
+  /** `port/proto` (the keys of its `ExposedPorts`). */
+  ExposedPorts?: string[];
 }
 
 // A Docker-style name: lower-case path components, an optional tag. Neither
@@ -35,11 +40,11 @@ const IMAGE_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,1
  * except that `:latest` is the untagged name, so `busybox:latest` and `busybox`
  * are both `<imagesDir>/busybox/`.
  */
-export function resolveImage(image: string, field: string, opts: ImageLocation): { rootfs: string; config: ImageConfig } {
+export function resolveImage(image: string, field: string, opts: ImageLocation): { layers: string[]; config: ImageConfig } {
   if (/^\.{0,2}\//.test(image)) {
     const rootfs = resolve(opts.manifestDir, image);
     if (!isDirectory(rootfs)) throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs})`);
-    return { rootfs, config: {} };
+    return { layers: [rootfs], config: {} };
   }
   if (!IMAGE_NAME.test(image)) {
     throw new MinipodError(`${field}: image "${image}" is not a path (/..., ./..., ../...) nor an image name (name[:tag])`);
@@ -50,7 +55,7 @@ export function resolveImage(image: string, field: string, opts: ImageLocation):
   if (!isDirectory(rootfs)) {
     throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs}; run make to build the busybox image)`);
   }
-  return { rootfs, config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
+  return { layers: [rootfs], config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
 }
 
 function isDirectory(path: string): boolean {
@@ -84,7 +89,12 @@ function readImageConfig(file: string, context: string): ImageConfig {
     Env: field('Env', isStringArray, 'an array of strings'),
     WorkingDir: field('WorkingDir', isString, 'a string'),
     User: field('User', isString, 'a string'),
+    StopSignal: field('StopSignal', isString, 'a string'),
+    Volumes: keys(field('Volumes', isObject, 'an object')),
+    ExposedPorts: keys(field('ExposedPorts', isObject, 'an object')),
   };
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+// Docker writes these sets as objects with empty values: {"/data": {}}.
+const keys = (set: object | undefined) => (set === undefined ? undefined : Object.keys(set));

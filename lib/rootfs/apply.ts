@@ -48,6 +48,9 @@ export function applyRootfs(libc: Libc, ops: readonly RootfsOp[]): void {
       case 'pivot':
         pivotInto(libc, op.root);
         break;
+      case 'chdir':
+        libc.chdir(op.path);
+        break;
     }
   }
 }

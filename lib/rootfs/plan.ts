@@ -1,3 +1,5 @@
+import { dirname, relative } from 'node:path';
+import { MinipodError } from '../errors.ts';
 import type { MountPlan } from '../spec/plan-types.ts';
 import type { ContainerLayer } from '../state/pod-dir.ts';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME } from '../sys/constants.ts';
@@ -18,7 +20,9 @@ export type RootfsOp =
   /** A volume (a host directory or file, or `subPath` beneath it) bound on `target` inside `root`. */
   | { op: 'bindVolume'; root: string; source: string; subPath: string; target: string; readOnly: boolean }
   | { op: 'readOnly'; target: string }
-  | { op: 'pivot'; root: string };
+  | { op: 'pivot'; root: string }
+  /** The thread's working directory (restored by ThreadNamespaces.run): relative overlay layer paths start there. */
+  | { op: 'chdir'; path: string };
 
 /** The devices every OCI runtime creates, with their fixed major:minor numbers. */
 export const DEVICES = [
@@ -42,8 +46,8 @@ const DEV_LINKS = [
 export const MOUNT_POINTS = ['proc', 'dev', 'sys'] as const;
 
 export interface RootfsPlanInput {
-  /** The image's root filesystem: the lower layer, never written to. */
-  image: string;
+  /** The image's layers, bottom first: the overlay's lower layers, never written to. */
+  layers: readonly string[];
   /** The container's writable layer; `merged` becomes its root. */
   layer: ContainerLayer;
   /** Mount points the image lacks (see checkMountPoints): made in the container's layer. */
@@ -64,6 +68,38 @@ export interface RootfsPlanInput {
 // a backslash: an image named busybox:1.36 lives in a directory with a colon.
 const overlayPath = (path: string) => path.replace(/[\\:,]/g, (c) => `\\${c}`);
 
+/** The kernel copies at most a page of mount options, NUL included. */
+const MAX_MOUNT_DATA = 4095;
+/** overlayfs' OVL_MAX_STACK. */
+const MAX_LAYERS = 500;
+
+/**
+ * The container's root: an overlay of the image's layers (topmost first in
+ * lowerdir) under the container's own writable layer. An image with many
+ * layers does not fit one page of mount options as absolute paths; then, as
+ * containerd does, the layers are named relative to the working directory:
+ * short links `l/0`, `l/1`, ... beside the container's upper directory,
+ * which overlayfs follows once, at mount time.
+ */
+function overlayOps(layers: readonly string[], layer: ContainerLayer): RootfsOp[] {
+  if (layers.length === 0) throw new MinipodError('image has no layers');
+  if (layers.length > MAX_LAYERS) throw new MinipodError(`image has ${layers.length} layers; overlayfs stacks at most ${MAX_LAYERS}`);
+  const top = [...layers].reverse();
+  const options = (lower: string[], upper: string, work: string) =>
+    `lowerdir=${lower.map(overlayPath).join(':')},upperdir=${overlayPath(upper)},workdir=${overlayPath(work)}`;
+  const mount = (data: string): RootfsOp => ({ op: 'mount', source: 'overlay', target: layer.merged, fstype: 'overlay', flags: 0, data });
+  const data = options(top, layer.upper, layer.work);
+  if (data.length <= MAX_MOUNT_DATA) return [mount(data)];
+  const base = dirname(layer.upper);
+  const links = top.map((_, i) => `l/${i}`);
+  return [
+    { op: 'mkdir', path: `${base}/l`, mode: 0o700 },
+    ...top.map((target, i): RootfsOp => ({ op: 'symlink', target, path: `${base}/${links[i]}` })),
+    { op: 'chdir', path: base },
+    mount(options(links, relative(base, layer.upper), relative(base, layer.work))),
+  ];
+}
+
 /**
  * Runs in a fresh mount namespace copied from the pod's, whose mounts are
  * already private: nothing here propagates back to the host. The container's
@@ -71,7 +107,7 @@ const overlayPath = (path: string) => path.replace(/[\\:,]/g, (c) => `\\${c}`);
  * (and the mount points made for its volumes) never reaches the image.
  */
 export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
-  const { image, layer, podShm } = input;
+  const { layer, podShm } = input;
   const rootfs = layer.merged;
   const at = (path: string) => `${rootfs}/${path}`;
   const dev = (name: string) => at(`dev/${name}`);
@@ -83,10 +119,7 @@ export function planRootfs(input: RootfsPlanInput): RootfsOp[] {
   const mounts = [...input.mounts].sort((a, b) => depth(a.target) - depth(b.target));
   return [
     // Also the mount point pivot_root needs the new root to be.
-    {
-      op: 'mount', source: 'overlay', target: rootfs, fstype: 'overlay', flags: 0,
-      data: `lowerdir=${overlayPath(image)},upperdir=${overlayPath(layer.upper)},workdir=${overlayPath(layer.work)}`,
-    },
+    ...overlayOps(input.layers, layer),
     ...input.missing.map((name): RootfsOp => ({ op: 'mkdir', path: at(name), mode: 0o755 })),
     mountIn('/dev', 'tmpfs', 'tmpfs', MS_NOSUID | MS_STRICTATIME, 'mode=755,size=65536k'),
     ...DEVICES.map((d): RootfsOp => ({ op: 'mknod', path: dev(d.name), mode: 0o666, major: d.major, minor: d.minor })),

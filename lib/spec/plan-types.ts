@@ -42,8 +42,8 @@ export interface ContainerPlan {
   name: string;
   /** The image as the manifest wrote it, for messages. */
   image: string;
-  /** Absolute path of the image's root filesystem directory (the container writes to its own layer above it). */
-  rootfs: string;
+  /** Absolute paths of the image's layer directories, bottom first (the container writes to its own layer above them). */
+  layers: string[];
   /** argv[0] is looked up in the container's PATH when it has no slash. */
   argv: string[];
   /** The full environment of the process, PATH and HOSTNAME included. */
@@ -60,6 +60,8 @@ export interface ContainerPlan {
   resources: ContainerResources;
   /** An init container with restartPolicy Always: runs beside the app containers. */
   sidecar: boolean;
+  /** What stops it: the image's StopSignal, else SIGTERM. */
+  stopSignal: number;
 }
 
 export interface PodPlan {

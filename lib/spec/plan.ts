@@ -1,11 +1,14 @@
 // A validated manifest -> the PodPlan the runtime executes: images resolved
 // to directories, argv, environment and users computed the way a Kubernetes
 // node (kubelet + containerd) computes them, defaults filled in.
+import { posix } from 'node:path';
 import { containerResources } from '../cgroup/limits.ts';
 import { capabilityMask } from '../security/capabilities.ts';
 import { MinipodError } from '../errors.ts';
 import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
+import { parseStopSignal } from '../image/stop-signal.ts';
 import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
+import { SIGTERM } from '../sys/constants.ts';
 import type { ContainerSpec, FieldPath, PodManifest, QuantityValue, VolumeSpec } from './manifest.ts';
 import type { ContainerPlan, MountPlan, PodPlan, SecurityPlan, VolumePlan } from './plan-types.ts';
 import { parseQuantity } from './quantity.ts';
@@ -43,6 +46,7 @@ export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
   };
   const initContainers = (spec.initContainers ?? []).flatMap((c, i) => plan(c, `spec.initContainers[${i}]`));
   const containers = spec.containers.flatMap((c, i) => plan(c, `spec.containers[${i}]`));
+  const imageVolumes = [...initContainers, ...containers].flatMap((c) => c.mounts.filter((m) => isImageVolume(m.volume)));
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new MinipodError(errors.map((e) => e.message).join('\n'), { cause: errors[0] });
   return {
@@ -57,7 +61,10 @@ export function planPod(pod: PodManifest, opts: PlanOptions): PodPlan {
     restartPolicy: spec.restartPolicy ?? 'Always',
     terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
     activeDeadlineSeconds: spec.activeDeadlineSeconds ?? null,
-    volumes: (spec.volumes ?? []).map(planVolume),
+    volumes: [
+      ...(spec.volumes ?? []).map(planVolume),
+      ...imageVolumes.map((m): VolumePlan => ({ name: m.volume, kind: 'emptyDir', medium: 'disk', sizeLimitBytes: null })),
+    ],
     initContainers,
     containers,
   };
@@ -143,23 +150,43 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
   return {
     name: c.name,
     image: c.image,
-    rootfs: image.rootfs,
+    layers: image.layers,
     argv,
     env: Object.fromEntries(env),
     workingDir: c.workingDir || imageWorkingDir(c.image, image.config) || '/',
-    user: containerUser(c, path, pod, image.rootfs, image.config),
+    user: containerUser(c, path, pod, image.layers, image.config),
     readOnlyRootFilesystem: c.securityContext?.readOnlyRootFilesystem ?? false,
-    mounts: (c.volumeMounts ?? []).map((m): MountPlan => ({
-      volume: m.name,
-      target: m.mountPath,
-      subPath: (m.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/'),
-      readOnly: m.readOnly ?? false,
-    })),
+    mounts: containerMounts(c, `${path}.image: image "${c.image}"`, image.config),
     resources: containerResources(c.resources),
     security: containerSecurity(c, pod),
     sidecar: c.restartPolicy === 'Always',
+    stopSignal: image.config.StopSignal ? parseStopSignal(image.config.StopSignal, `${path}.image: image "${c.image}"`) : SIGTERM,
   };
 }
+
+function containerMounts(c: ContainerSpec, context: string, config: ImageConfig): MountPlan[] {
+  const mounts = (c.volumeMounts ?? []).map((m): MountPlan => ({
+    volume: m.name,
+    target: m.mountPath,
+    subPath: (m.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/'),
+    readOnly: m.readOnly ?? false,
+  }));
+  // As CRI-O does: each volume the image declares is an anonymous emptyDir of
+  // the container's, unless the pod mounts a volume of its own there.
+  const taken = new Set(mounts.map((m) => posix.normalize(m.target).replace(/(.)\/$/, '$1')));
+  const anonymous = (config.Volumes ?? []).flatMap((target, i): MountPlan[] => {
+    if (!target.startsWith('/')) throw new MinipodError(`${context}: config Volumes "${target}" must be an absolute path`);
+    const clean = posix.normalize(target).replace(/(.)\/$/, '$1');
+    if (taken.has(clean)) return [];
+    taken.add(clean);
+    return [{ volume: `${c.name}${IMAGE_VOLUME}${i}`, target: clean, subPath: '', readOnly: false }];
+  });
+  return [...mounts, ...anonymous];
+}
+
+/** Volume names are DNS labels, which have no dots: no name of the pod's can be one of these. */
+const IMAGE_VOLUME = '.image-volume.';
+const isImageVolume = (name: string) => name.includes(IMAGE_VOLUME);
 
 // minipod's defaults are stricter than Kubernetes' on one point: no_new_privs
 // unless the manifest asks for privilege escalation (Kubernetes allows it by
@@ -177,7 +204,7 @@ function containerSecurity(c: ContainerSpec, pod: PodManifest): SecurityPlan {
 }
 
 // The container's securityContext wins over the pod's, field by field.
-function containerUser(c: ContainerSpec, path: string, pod: PodManifest, rootfs: string, config: ImageConfig) {
+function containerUser(c: ContainerSpec, path: string, pod: PodManifest, layers: string[], config: ImageConfig) {
   const podContext = pod.spec.securityContext ?? {};
   const own = c.securityContext ?? {};
   const req: UserRequest = {
@@ -186,7 +213,7 @@ function containerUser(c: ContainerSpec, path: string, pod: PodManifest, rootfs:
     supplementalGroups: podContext.supplementalGroups,
     imageUser: config.User,
   };
-  const user = resolveUser([rootfs], req, path);
+  const user = resolveUser(layers, req, path);
   if (own.runAsNonRoot ?? podContext.runAsNonRoot) {
     const violation = nonRootViolation(req, user);
     if (violation) throw new MinipodError(`${path}: ${violation} (pod: "${pod.metadata.name}", container: ${c.name})`);

@@ -466,13 +466,13 @@ export class PodSupervisor {
     else this.dir?.remove();
   }
 
-  /** SIGTERM, then SIGKILL for what still runs at `deadline` (or at a second stop signal). */
+  /** SIGTERM (or the image's StopSignal), then SIGKILL for what still runs at `deadline` (or at a second stop signal). */
   private async stopAll(slots: Slot[], deadline: number): Promise<void> {
     const running = slots.filter((s) => s.process);
     if (running.length === 0) return;
     for (const slot of running) {
       slot.stopped = true;
-      this.signal(slot.process!.child.pid, SIGTERM);
+      this.signal(slot.process!.child.pid, slot.plan.stopSignal);
     }
     const allExited = Promise.all(running.map((s) => s.exited)).then(() => {});
     await within(Promise.race([allExited, this.killed]), Math.max(0, deadline - Date.now()), undefined);

@@ -23,10 +23,10 @@ export function tempRootfs(): { rootfs: string; remove(): void } {
 }
 
 /** A container plan with plain defaults (root, no mounts), `fields` applied. */
-export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPlan, 'rootfs'>): ContainerPlan {
+export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPlan, 'layers'>): ContainerPlan {
   return {
     name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
-    user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false,
+    user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false, stopSignal: 15,
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
     security: { capabilities: capabilityMask({}), noNewPrivs: true, privileged: false, seccomp: false },
     ...fields,

@@ -9,7 +9,7 @@ import { containerPlan, fakeContext, tempRootfs } from '../../helpers/fake-conte
 const sandbox = { pid: 777, child: { pid: 777, stdout: null, stderr: null, exited: new Promise<never>(() => {}) }, mountNamespace: 55, procfs: '/pod/pause-root', close: () => {} };
 
 function plan(rootfs: string): ContainerPlan {
-  return containerPlan({ rootfs, argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' });
+  return containerPlan({ layers: [rootfs], argv: ['sh', '-c', 'echo hi'], env: { PATH: '/bin' }, workingDir: '/srv' });
 }
 
 const layer = { upper: '/l/upper', work: '/l/work', merged: '/l/rootfs' };
@@ -98,7 +98,7 @@ test('the user switch is left to the exec helper: uid, gid and every supplementa
   const { ctx, spawner } = fakeContext();
   const { rootfs, remove } = tempRootfs();
   try {
-    startContainer(ctx, sandbox, pod(), containerPlan({ rootfs, user: { uid: 1000, gid: 3000, groups: [3000, 4000] } }));
+    startContainer(ctx, sandbox, pod(), containerPlan({ layers: [rootfs], user: { uid: 1000, gid: 3000, groups: [3000, 4000] } }));
     const args = spawner.requests[0]!.args;
     assert.equal(args.slice(args.indexOf('-u'), args.indexOf('-u') + 6), ['-u', '1000', '-g', '3000', '-G', '3000,4000']);
   } finally {

@@ -12,7 +12,7 @@ import { Libc } from '../../../lib/sys/libc.ts';
 
 const layer = { upper: '/pod/c.0/upper', work: '/pod/c.0/work', merged: '/pod/c.0/rootfs' };
 const input = {
-  image: '/img/rootfs', layer, missing: [], podShm: '/run/minipod/p1/shm', mounts: [], workingDir: '/srv', readOnlyRootFilesystem: false,
+  layers: ['/img/rootfs'], layer, missing: [], podShm: '/run/minipod/p1/shm', mounts: [], workingDir: '/srv', readOnlyRootFilesystem: false,
   privileged: false, helperProcfs: '/run/minipod/p1/pause-root',
 };
 const ops = planRootfs(input);
@@ -28,8 +28,31 @@ test("the root is an overlay of the image and the container's own layer: the ima
   });
 });
 
+test('the lower layers are given topmost first, as overlayfs stacks them', () => {
+  const [overlay] = planRootfs({ ...input, layers: ['/s/base/fs', '/s/mid/fs', '/s/top/fs'] });
+  assert.is(overlay!.op === 'mount' && overlay!.data, 'lowerdir=/s/top/fs:/s/mid/fs:/s/base/fs,upperdir=/pod/c.0/upper,workdir=/pod/c.0/work');
+});
+
+test('layers beyond one page of mount options are named by short links relative to the container directory, as containerd does', () => {
+  const layers = Array.from({ length: 120 }, (_, i) => `/var/lib/minipod/images/snapshots/${i.toString(16).padStart(64, '0')}/fs`);
+  const ops = planRootfs({ ...input, layers });
+  const mount = ops.findIndex((o) => o.op === 'mount');
+  assert.equal(ops[0], { op: 'mkdir', path: '/pod/c.0/l', mode: 0o700 });
+  assert.equal(ops[1], { op: 'symlink', target: layers[119], path: '/pod/c.0/l/0' });
+  assert.equal(ops[120], { op: 'symlink', target: layers[0], path: '/pod/c.0/l/119' });
+  assert.equal(ops[mount - 1], { op: 'chdir', path: '/pod/c.0' });
+  const data = (ops[mount] as { data: string }).data;
+  assert.ok(data.startsWith('lowerdir=l/0:l/1:l/2:'));
+  assert.ok(data.endsWith(':l/119,upperdir=upper,workdir=work'));
+  assert.ok(data.length < 4096);
+});
+
+test('an image with more layers than overlayfs stacks is refused with the limit', () => {
+  assert.throws(() => planRootfs({ ...input, layers: Array.from({ length: 501 }, (_, i) => `/s/${i}`) }), /^image has 501 layers; overlayfs stacks at most 500$/);
+});
+
 test("overlay options escape the characters overlayfs splits on: an image directory named busybox:1.36", () => {
-  const [overlay] = planRootfs({ ...input, image: '/images/busybox:1.36/root,fs' });
+  const [overlay] = planRootfs({ ...input, layers: ['/images/busybox:1.36/root,fs'] });
   assert.is(overlay!.op === 'mount' && overlay!.data!.split(',upperdir')[0], 'lowerdir=/images/busybox\\:1.36/root\\,fs');
 });
 

@@ -26,6 +26,10 @@ image('busybox', { Cmd: ['sh'], Env: [`PATH=${DEFAULT_PATH}`] });
 image('app', { Entrypoint: ['/entry'], Cmd: ['serve'], Env: ['A=image', 'PATH=/app/bin', 'FLAG'], WorkingDir: '/srv' });
 image('bare');
 image('fdcwd', { Cmd: ['sh'], WorkingDir: '/proc/self/fd/../fd/7' });
+image('quits', { Cmd: ['sh'], StopSignal: 'SIGQUIT' });
+image('badstop', { Cmd: ['sh'], StopSignal: 'SIGNOPE' });
+image('withvol', { Cmd: ['sh'], Volumes: { '/data': {}, '/var/cache/': {}, '/data/': {} } });
+image('relvol', { Cmd: ['sh'], Volumes: { 'data': {} } });
 image('tagged:1.0', { Entrypoint: null, Cmd: ['run'], Env: null });
 image('lib/nested', { Cmd: ['x'] });
 image('broken', '{"config": ');
@@ -70,7 +74,7 @@ test('pod defaults', () => {
   assert.equal(p.containers, [{
     name: 'c0',
     image: 'busybox',
-    rootfs: join(imagesDir, 'busybox', 'rootfs'),
+    layers: [join(imagesDir, 'busybox', 'rootfs')],
     argv: ['sh'],
     env: { PATH: DEFAULT_PATH, HOSTNAME: 'web' },
     workingDir: '/',
@@ -80,6 +84,7 @@ test('pod defaults', () => {
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
     security: { capabilities: 0xa80425fbn, noNewPrivs: true, privileged: false, seccomp: true },
     sidecar: false,
+    stopSignal: 15,
   }]);
 });
 
@@ -211,6 +216,27 @@ test('workingDir: the container, else the image, else /', () => {
 });
 
 // The manifest's workingDir is validated before any image is read: the image's own, only here (CVE-2024-21626).
+test("the image's StopSignal stops the container instead of SIGTERM, as containerd's CRI does", () => {
+  assert.is(container({ image: 'quits' }).stopSignal, 3);
+  assert.is(container({ image: 'busybox', command: ['x'] }).stopSignal, 15);
+  assert.is(planError(pod([{ name: 'c', image: 'badstop' }])), 'spec.containers[0].image: image "badstop": config StopSignal "SIGNOPE" is not a signal');
+});
+
+test("the image's Volumes are anonymous emptyDirs of the container, as CRI-O makes them, except where the pod mounts a volume", () => {
+  const p = plan(pod([
+    { name: 'a', image: 'withvol' },
+    { name: 'b', image: 'withvol', volumeMounts: [{ name: 'mine', mountPath: '/data/' }] },
+  ], { volumes: [{ name: 'mine', emptyDir: {} }] }));
+  assert.equal(p.containers[0]!.mounts, [
+    { volume: 'a.image-volume.0', target: '/data', subPath: '', readOnly: false },
+    { volume: 'a.image-volume.1', target: '/var/cache', subPath: '', readOnly: false },
+  ]);
+  assert.equal(p.containers[1]!.mounts.map((m) => [m.volume, m.target]), [['mine', '/data/'], ['b.image-volume.1', '/var/cache']]);
+  assert.equal(p.volumes.map((v) => v.name), ['mine', 'a.image-volume.0', 'a.image-volume.1', 'b.image-volume.1']);
+  assert.ok(p.volumes.every((v) => v.kind === 'emptyDir' && v.medium === 'disk' && v.sizeLimitBytes === null));
+  assert.is(planError(pod([{ name: 'c', image: 'relvol' }])), 'spec.containers[0].image: image "relvol": config Volumes "data" must be an absolute path');
+});
+
 test("the image's WorkingDir under /proc/PID/fd is refused, unless the container sets its own", () => {
   assert.is(planError(pod([{ name: 'c', image: 'fdcwd' }])), 'image "fdcwd": config WorkingDir "/proc/self/fd/../fd/7" must not be under a /proc/PID/fd directory');
   assert.is(container({ image: 'fdcwd', workingDir: '/srv' }).workingDir, '/srv');
@@ -227,13 +253,13 @@ const IMAGE_CASES: [string, string][] = [
 ];
 for (const [name, rootfs] of IMAGE_CASES) {
   test(`image: ${name}`, () => {
-    assert.is(container({ image: name, command: ['x'] }).rootfs, rootfs);
+    assert.equal(container({ image: name, command: ['x'] }).layers, [rootfs]);
   });
 }
 
 test('image: the rootfs is absolute when the store path is not', () => {
-  const rootfs = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir), uid: UID, node }).containers[0]!.rootfs;
-  assert.is(rootfs, join(imagesDir, 'busybox', 'rootfs'));
+  const { layers } = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir), uid: UID, node }).containers[0]!;
+  assert.equal(layers, [join(imagesDir, 'busybox', 'rootfs')]);
 });
 
 test('image: a store image reads config.json, null fields as unset', () => {

@@ -31,8 +31,8 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
     host: { network: false, ipc: false, pid: false }, restartPolicy: policy, terminationGracePeriodSeconds: grace,
     activeDeadlineSeconds: more.deadline ?? null, volumes: [],
     initContainers: (more.init ?? []).map((name) =>
-      containerPlan({ name: name.replace('+', ''), image: 'x', rootfs: image.rootfs, argv: [name.replace('+', '')], sidecar: name.endsWith('+') })),
-    containers: names.map((name) => containerPlan({ name, image: 'x', rootfs: image.rootfs, argv: [name] })),
+      containerPlan({ name: name.replace('+', ''), image: 'x', layers: [image.rootfs], argv: [name.replace('+', '')], sidecar: name.endsWith('+') })),
+    containers: names.map((name) => containerPlan({ name, image: 'x', layers: [image.rootfs], argv: [name] })),
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
