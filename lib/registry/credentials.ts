@@ -57,7 +57,8 @@ export function findCredentials(domain: string, path: string, env: Env): Credent
       const credentials = raw === undefined ? undefined : decodeEntry(auths[raw], `${file} (${raw})`);
       if (credentials) return { ...search, credentials };
     }
-    search.helper ??= helperFor(doc, domain, file);
+    const helper = search.helper ?? helperFor(doc, domain, file);
+    if (helper) search.helper = helper;
   }
   return search;
 }
