@@ -52,7 +52,7 @@ export interface ResolvedImage {
   platform: Platform;
 }
 
-export interface Blob {
+export interface BlobStream {
   body: AsyncIterable<Uint8Array>;
   /** Bytes in the body, when the registry says (Content-Length). */
   length: number | null;
@@ -125,7 +125,7 @@ export class RegistryClient {
     }
     const { parsed } = chosen;
     if (parsed.kind === 'index') throw this.#error(`manifest ${chosen.digest}: an index within an index, which minipod does not follow`);
-    const configBytes = await this.#document(parsed.config, 'config');
+    const configBytes = await this.#config(parsed.config);
     let configured: Platform;
     try {
       configured = configPlatform(configBytes);
@@ -151,7 +151,7 @@ export class RegistryClient {
    * when the registry ignores it, `offset` in the result is 0). The caller
    * checks digest and size, and reads the body to its end or stops iterating.
    */
-  async blob(d: Descriptor, opts: { offset?: number } = {}): Promise<Blob> {
+  async blob(d: Descriptor, opts: { offset?: number } = {}): Promise<BlobStream> {
     const offset = opts.offset ?? 0;
     const { res, url } = await this.#get(`blobs/${d.digest}`, offset > 0 ? { Range: `bytes=${offset}-` } : {});
     let start = 0;
@@ -190,20 +190,22 @@ export class RegistryClient {
     }
   }
 
-  /** A small blob (the config), read whole and checked. */
-  async #document(d: Descriptor, what: string): Promise<Uint8Array> {
-    if (d.size > MAX_DOCUMENT) throw this.#error(`${what} ${d.digest}: ${d.size} bytes, more than the ${MAX_DOCUMENT} minipod reads`);
+  /** The config blob, read whole and checked. */
+  async #config(d: Descriptor): Promise<Uint8Array> {
+    const what = `config ${d.digest}`;
+    if (d.size > MAX_DOCUMENT) throw this.#error(`${what}: ${d.size} bytes, more than the ${MAX_DOCUMENT} minipod reads`);
     const { res, url } = await this.#get(`blobs/${d.digest}`, {});
     const bytes = await this.#readAll(res, `GET ${url}`);
-    if (bytes.length !== d.size) throw this.#error(`${what} ${d.digest}: ${bytes.length} bytes, the manifest says ${d.size}`);
+    if (bytes.length !== d.size) throw this.#error(`${what}: ${bytes.length} bytes, the manifest says ${d.size}`);
     const digest = sha256(bytes);
-    if (digest !== d.digest) throw this.#error(`${what} ${d.digest}: the registry sent content of digest ${digest}`);
+    if (digest !== d.digest) throw this.#error(`${what}: the registry sent content of digest ${digest}`);
     return bytes;
   }
 
   /**
    * GET /v2/<path>/<rest> on the registry: redirects followed (up to 5, the
-   * Authorization only to the registry's own origin), a 401 answered once,
+   * Authorization only to the registry's own origin), a 401 answered with
+   * credentials or a token (twice at most: a kept token may have expired),
    * any other status but 2xx an error.
    */
   async #get(rest: string, headers: Record<string, string>): Promise<{ res: HttpResponse; url: URL }> {
@@ -319,8 +321,13 @@ export class RegistryClient {
     }
   }
 
+  /** The user's credentials for this repository, looked up when a registry first asks. */
   #lookup(): CredentialSearch {
-    this.#credentials ??= findCredentials(this.#ref.domain, this.#ref.path, this.#env);
+    try {
+      this.#credentials ??= findCredentials(this.#ref.domain, this.#ref.path, this.#env);
+    } catch (err) {
+      throw this.#error((err as Error).message, { cause: err });
+    }
     return this.#credentials;
   }
 

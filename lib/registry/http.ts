@@ -80,7 +80,7 @@ const CA_BUNDLES = [
 ];
 
 /** The system's CAs (`$SSL_CERT_FILE` if set), or undefined to keep the runtime's built-in roots where there is no bundle. */
-export function systemCA(env: Env): string | undefined {
+function systemCA(env: Env): string | undefined {
   if (env.SSL_CERT_FILE) {
     try {
       return readFileSync(env.SSL_CERT_FILE, 'utf8');
@@ -141,16 +141,25 @@ export function httpsAgent(tls: TlsOptions): https.Agent {
 }
 
 /** One GET, no redirect followed. Rejects with the runtime's error (see describeNetworkError) when no response comes. */
-export function send(url: URL, headers: Record<string, string>, timeouts: Timeouts, agent: http.Agent): Promise<HttpResponse> {
+export function send(url: URL, headers: Record<string, string>, timeouts: Timeouts, agent: http.Agent, retry = true): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(url, { headers, agent });
     const timer = setTimeout(() => req.destroy(timeoutError(`no response in ${seconds(timeouts.timeoutMs)}`)), timeouts.timeoutMs);
+    let answered = false;
     // Still listening after the response: an error then fails the body, and must not go unhandled here.
     req.on('error', (err) => {
       clearTimeout(timer);
-      reject(err);
+      // A kept-alive connection the server closed while it sat idle fails the
+      // first request sent on it (while a layer was being unpacked, say): the
+      // case Node documents req.reusedSocket for. A GET is safe to send again.
+      if (retry && !answered && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        resolve(send(url, headers, timeouts, agent, false));
+      } else {
+        reject(err);
+      }
     });
     req.on('response', (res) => {
+      answered = true;
       clearTimeout(timer);
       const status = res.statusCode ?? 0;
       resolve({
@@ -204,7 +213,7 @@ function seconds(ms: number): string {
 const TLS_CODE = /^(?:CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_|EPROTO$|HOSTNAME_MISMATCH$)/;
 
 /** Whether the connection failed at TLS (a certificate, or a server that does not speak TLS). */
-export function isTlsError(err: unknown): boolean {
+function isTlsError(err: unknown): boolean {
   return TLS_CODE.test(String((err as NodeJS.ErrnoException).code ?? ''));
 }
 

@@ -62,10 +62,6 @@ export function layerCompression(mediaType: string): Compression | undefined {
   return LAYER_TYPES[mediaType];
 }
 
-export function isIndexType(mediaType: string): boolean {
-  return INDEX_TYPES.includes(mediaType);
-}
-
 /**
  * Decode and check a manifest or index. `declared` is the media type it was
  * served or listed as (a Content-Type, or the descriptor that named it);

@@ -264,6 +264,15 @@ test('401 where docker would have asked a credential helper says so', async () =
   assert.match(err.message, `(no credentials for ${registry.host} in ${dir}/config.json; ${dir}/config.json names credential helper "desktop", and minipod runs no credential helper)`);
 });
 
+test('an auth file that is not JSON fails the pull that needs it, naming the file', async () => {
+  registry.auth = { kind: 'bearer' };
+  addImage(registry, 'app', ['1'], { layers: ['a'] });
+  const broken = join(tmp, 'broken.json');
+  writeFileSync(broken, '{"auths": {');
+  const err = await failure(client('app:1', { env: { REGISTRY_AUTH_FILE: broken } }).resolve());
+  assert.match(err.message, new RegExp(`^pull ${registry.host}/app:1: read credentials ${broken}: `));
+});
+
 test('404: manifest unknown, with the status on the error', async () => {
   const err = await failure(client('nothing:1').resolve());
   assert.is(err.message, `pull ${registry.host}/nothing:1: GET http://${registry.host}/v2/nothing/manifests/1: 404 Not Found: MANIFEST_UNKNOWN: manifest unknown`);
@@ -352,6 +361,30 @@ test('a body that stalls fails after the stall timeout; one that is cut short sa
   await rejects(read((await c.blob(image.layers[0]!)).body), new RegExp(`^pull ${registry.host}/app:1: GET ${url}: no data for 0.3 s$`));
   cut = true;
   await rejects(read((await c.blob(image.layers[0]!)).body), new RegExp(`^pull ${registry.host}/app:1: GET ${url}: connection closed before the end of the body$`));
+});
+
+test('a kept-alive connection the registry closed is not a failure: the GET is sent again, once', async () => {
+  const image = addImage(registry, 'app', ['1'], { layers: ['x'] });
+  const used = new WeakSet<object>();
+  let drop: (reused: boolean) => boolean = (reused) => reused;
+  let dropped = 0;
+  registry.intercept = (req) => {
+    const reused = used.has(req.socket);
+    used.add(req.socket);
+    if (!req.url?.includes(image.layers[0]!.digest) || !drop(reused)) return false;
+    dropped++;
+    req.socket.destroy();
+    return true;
+  };
+  const c = client('app:1');
+  const resolved = await c.resolve();
+  assert.is(await read((await c.blob(resolved.layers[0]!)).body), 'x');
+  assert.is(dropped, 1);
+  // Closed on a fresh connection too: that is the registry failing, said once.
+  drop = () => true;
+  const err = await failure(c.blob(resolved.layers[0]!));
+  assert.is(err.message, `pull ${registry.host}/app:1: GET http://${registry.host}/v2/app/blobs/${image.layers[0]!.digest}: connection reset`);
+  assert.is(dropped, 3);
 });
 
 test('nothing listening: both of Docker\'s endpoints for a loopback registry, named', async () => {
