@@ -114,17 +114,23 @@ async function tryStart(dir: string, port: number, auth: string | null, certFile
 
   const deadline = Date.now() + timeoutMs;
   let gone = false;
-  void exited.then(() => (gone = true));
+  const exitedEarly = exited.then(() => {
+    gone = true;
+    return false;
+  });
   while (Date.now() < deadline && !gone && !spawnError) {
-    if (await answers(port, certFile)) {
+    // A registry that died (its port taken) is seen at once, not after the request's timeout.
+    if (await Promise.race([answers(port, certFile), exitedEarly])) {
       return { registry: { host: `127.0.0.1:${port}`, url, pid: pid!, dir, certFile, log: () => log, stop } };
     }
     await sleep(20);
   }
+  const why = spawnError
+    ? `${REGISTRY_BIN}: ${(spawnError as Error).message} (install Debian's docker-registry)`
+    : gone ? log : `${log}\n/v2/ did not answer within ${timeoutMs} ms`;
   await terminate(child, exited);
   if (pid !== undefined) live.delete(pid);
-  if (spawnError) return { log: `${REGISTRY_BIN}: ${(spawnError as Error).message} (install Debian's docker-registry)` };
-  return { log: gone ? log : `${log}\n/v2/ did not answer within ${timeoutMs} ms` };
+  return { log: why };
 }
 
 function config(dir: string, port: number, auth: string | null, certFile: string | undefined): string {

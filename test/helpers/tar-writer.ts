@@ -62,7 +62,7 @@ export function tarEntryBlocks(header: TarHeader, body: Uint8Array = new Uint8Ar
   }
   // Past the long records, the header's own fields only need to be valid:
   // readers take the name from the record.
-  ustar ??= { name: asciiTail(name, 100), prefix: '' };
+  ustar ??= { name: asciiHead(name, 100), prefix: '' };
   if (pax.length) blocks.push(...paxRecord(pax, name, header.mtime));
   const size = header.type === 'file' ? body.length : 0;
   blocks.push(
@@ -75,7 +75,7 @@ export function tarEntryBlocks(header: TarHeader, body: Uint8Array = new Uint8Ar
       size,
       mtime: header.mtime,
       typeflag: TYPEFLAG[header.type],
-      linkname: linkFits ? linkname : asciiTail(linkname, 100),
+      linkname: linkFits ? linkname : asciiHead(linkname, 100),
       devmajor: header.devmajor ?? 0,
       devminor: header.devminor ?? 0,
       gnu: header.longNames === 'gnu',
@@ -101,7 +101,7 @@ function paxRecord(records: [string, Uint8Array][], name: string, mtime: number)
   const data = paxRecords(records);
   const base = name.replace(/\/$/, '').split('/').pop() ?? 'entry';
   return [
-    headerBlock({ ...plain(asciiTail(`PaxHeaders.0/${base}`, 100), mtime), size: data.length, typeflag: 'x' }),
+    headerBlock({ ...plain(asciiHead(`PaxHeaders.0/${base}`, 100), mtime), size: data.length, typeflag: 'x' }),
     padded(data),
   ];
 }
@@ -160,21 +160,19 @@ function octal(b: Buffer, offset: number, width: number, value: number): void {
   b.write(`${digits.padStart(width - 1, '0')}\0`, offset, width, 'latin1');
 }
 
-/** ustar's name and prefix fields for NAME, or null when they cannot hold it. */
+/** ustar's name and prefix fields for NAME, or null when they cannot hold it; split where Go's archive/tar splits (the last `/` that leaves a prefix of at most 155 bytes). */
 function ustarName(name: string): { name: string; prefix: string } | null {
   if (!isAscii(name)) return null;
   if (name.length <= 100) return { name, prefix: '' };
-  // The prefix is everything before a `/`, at most 155 bytes; the rest at most 100.
-  for (let cut = name.indexOf('/'); cut !== -1; cut = name.indexOf('/', cut + 1)) {
-    if (cut > 155) break;
-    const rest = name.slice(cut + 1);
-    if (rest.length <= 100 && rest.length > 0) return { name: rest, prefix: name.slice(0, cut) };
-  }
-  return null;
+  const cut = name.lastIndexOf('/', Math.min(name.length - 2, 155));
+  const rest = name.slice(cut + 1);
+  if (cut <= 0 || rest.length > 100 || rest.length === 0) return null;
+  return { name: rest, prefix: name.slice(0, cut) };
 }
 
 const isAscii = (s: string) => /^[\x01-\x7f]*$/.test(s);
-const asciiTail = (s: string, max: number) => s.replace(/[^\x01-\x7f]/g, '_').slice(-max);
+// Truncated at the end, as Go and GNU tar fill the fields a long record overrides.
+const asciiHead = (s: string, max: number) => s.replace(/[^\x01-\x7f]/g, '_').slice(0, max);
 
 function padded(data: Uint8Array): Buffer {
   const rest = data.length % BLOCK;
