@@ -6,17 +6,19 @@
 //   try { ... registry.host ... } finally { await registry.stop(); }
 //
 // stop() ends the process by its pid and removes the temp dir. A test that
-// forgets, or a run that calls process.exit first, is covered by an exit
-// hook that SIGKILLs what is left and removes its dir; only a SIGKILL of
-// the test runner itself leaves a registry behind.
+// forgets, a run that calls process.exit first, dies of an uncaught error
+// or of SIGINT/SIGTERM/SIGHUP, is covered by hooks that SIGKILL what is
+// left and remove its dir; only a SIGKILL of the test runner itself leaves
+// a registry behind.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeno } from '../../lib/sys/host.ts';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -41,13 +43,14 @@ export interface Registry {
   dir: string;
   /** The certificate's PEM file, with tls. */
   certFile?: string;
-  /** What the registry wrote (warnings and errors), for a failure's message. */
+  /** What the registry wrote (warnings and errors; level warn), for a failure's message. */
   log(): string;
   /** SIGTERM, SIGKILL after 2 s, wait for the exit, remove the dir. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-const live = new Map<number, { child: ChildProcess; dir: string }>();
+/** Registries started and not yet stopped: pid -> temp dir. */
+const live = new Map<number, string>();
 let exitHookSet = false;
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
@@ -89,26 +92,29 @@ export function freePort(): Promise<number> {
 async function tryStart(dir: string, port: number, auth: string | null, certFile: string | undefined, timeoutMs: number): Promise<{ registry: Registry } | { log: string }> {
   const configFile = join(dir, 'config.yml');
   writeFileSync(configFile, config(dir, port, auth, certFile));
-  const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const keep = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-65536);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  // Its output goes to a file, not a pipe, and it is unref()ed: a test that
+  // forgets stop() does not keep the runtime alive, and the exit hook ends it.
+  const logFile = join(dir, 'registry.log');
+  const fd = openSync(logFile, 'w');
+  const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.unref();
+  let finalLog: string | null = null;
+  const log = () => finalLog ?? readFileSync(logFile, 'utf8');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | null = null;
   child.once('error', (err) => {
     spawnError = err;
   });
   const pid = child.pid;
-  if (pid !== undefined) live.set(pid, { child, dir });
+  if (pid !== undefined) live.set(pid, dir);
   const scheme = certFile ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${port}`;
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     await terminate(child, exited);
     if (pid !== undefined) live.delete(pid);
+    finalLog = log();
     rmSync(dir, { recursive: true, force: true });
   })());
 
@@ -121,13 +127,13 @@ async function tryStart(dir: string, port: number, auth: string | null, certFile
   while (Date.now() < deadline && !gone && !spawnError) {
     // A registry that died (its port taken) is seen at once, not after the request's timeout.
     if (await Promise.race([answers(port, certFile), exitedEarly])) {
-      return { registry: { host: `127.0.0.1:${port}`, url, pid: pid!, dir, certFile, log: () => log, stop } };
+      return { registry: { host: `127.0.0.1:${port}`, url, pid: pid!, dir, certFile, log, stop } };
     }
     await sleep(20);
   }
   const why = spawnError
     ? `${REGISTRY_BIN}: ${(spawnError as Error).message} (install Debian's docker-registry)`
-    : gone ? log : `${log}\n/v2/ did not answer within ${timeoutMs} ms`;
+    : gone ? log() : `${log()}\n/v2/ did not answer within ${timeoutMs} ms`;
   await terminate(child, exited);
   if (pid !== undefined) live.delete(pid);
   return { log: why };
@@ -207,8 +213,8 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
 function setExitHook(): void {
   if (exitHookSet) return;
   exitHookSet = true;
-  process.on('exit', () => {
-    for (const [pid, { dir }] of live) {
+  const cleanUp = () => {
+    for (const [pid, dir] of live) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -216,5 +222,22 @@ function setExitHook(): void {
       }
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+    live.clear();
+  };
+  process.on('exit', cleanUp);
+  // Deno emits no 'exit' when it dies of an uncaught error; a listener that
+  // does not preventDefault() runs first, and Deno dies all the same.
+  if (isDeno) {
+    const target = globalThis as unknown as EventTarget;
+    target.addEventListener('error', cleanUp);
+    target.addEventListener('unhandledrejection', cleanUp);
+  }
+  // A signal's default action ends the runtime without 'exit': clean up,
+  // then die of it as we would have, unless someone else listens for it.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
