@@ -202,10 +202,18 @@ function answers(port: number, certFile: string | undefined): Promise<boolean> {
 /** SIGTERM, then SIGKILL after 2 s; resolves once it has exited. */
 async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  process.kill(child.pid, 'SIGTERM');
+  try {
+    process.kill(child.pid, 'SIGTERM');
+  } catch {
+    // exited and reaped just now: 'exit' is on its way
+  }
   const timer = sleep(2000).then(() => 'late' as const);
   if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'late') {
-    process.kill(child.pid, 'SIGKILL');
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // as above
+    }
     await exited;
   }
 }
@@ -233,11 +241,13 @@ function setExitHook(): void {
     target.addEventListener('unhandledrejection', cleanUp);
   }
   // A signal's default action ends the runtime without 'exit': clean up,
-  // then die of it as we would have, unless someone else listens for it.
+  // then die of it as we would have. Whoever else listens for it has
+  // chosen what happens instead (and 'exit' still comes if it exits).
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      if (process.listenerCount(signal) > 0) return;
       cleanUp();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      process.kill(process.pid, signal);
     });
   }
 }

@@ -84,6 +84,10 @@ test('flip: same length, one byte inverted, so a wrong digest', async () => {
   const differing = [...got].map((x, i) => (x === want[i] ? -1 : i)).filter((i) => i >= 0);
   assert.equal(differing, [want.length >> 1]);
   assert.is(got[want.length >> 1], want[want.length >> 1]! ^ 0xff);
+  const m = await get('/v2/feature/manifests/1', { headers: { Accept: image.manifest.mediaType } });
+  assert.is(m.headers.get('docker-content-digest'), image.manifest.digest, 'the header still names the real digest');
+  const manifest = await body(m);
+  assert.equal([manifest.length, digestOf(manifest) === image.manifest.digest], [image.manifest.size, false]);
 });
 
 test('short and long: clean answers of the wrong size, Content-Length agreeing', async () => {
