@@ -59,7 +59,11 @@ export interface FaultProxy {
   readonly tokenRequests: TokenRequest[];
   /** What the 127.0.0.2 blob mirror was asked. */
   readonly mirrorRequests: MirrorRequest[];
-  /** From now on, requests whose path PATTERN matches (of METHOD, any unless said) get FAULT, the first TIMES of them (all unless said). */
+  /**
+   * From now on, requests whose path PATTERN matches (of METHOD, any unless
+   * said) get FAULT, the first TIMES of them (all unless said). Only a
+   * status fault applies to a HEAD; the others change a GET's body.
+   */
   fault(pattern: RegExp, fault: Fault, opts?: { method?: string; times?: number }): void;
   clearFaults(): void;
   /** How many requests of METHOD (GET unless said) had a path matching PATTERN. */
@@ -87,8 +91,10 @@ export async function startFaultProxy(opts: ProxyOptions): Promise<FaultProxy> {
   let port = 0;
   const auth = opts.bearer ? new TokenAuth(opts.bearer, () => `http://127.0.0.1:${port}/token`) : null;
 
+  // Only a status fault applies to any method; the others change a body, so a GET's.
   const takeFault = (method: string, path: string): Fault | null => {
-    const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === method) && r.pattern.test(path));
+    const applies = (r: Rule) => (r.fault.kind === 'status' || method === 'GET') && (!r.method || r.method === method);
+    const rule = rules.find((r) => r.left > 0 && applies(r) && r.pattern.test(path));
     if (!rule) return null;
     rule.left--;
     return rule.fault;
@@ -105,18 +111,19 @@ export async function startFaultProxy(opts: ProxyOptions): Promise<FaultProxy> {
     if (path !== '/v2' && !path.startsWith('/v2/')) return registryError(res, 404, 'NOT_FOUND', 'not a registry path');
     if (auth && !auth.allow(req, res, path)) return;
     const fault = takeFault(method, path);
-    record.fault = fault?.kind ?? null;
     if (fault?.kind === 'status') {
+      record.fault = fault.kind;
       const d = defaultError(fault.status, path);
       return registryError(res, fault.status, fault.code ?? d.code, fault.message ?? d.message, d.headers);
     }
     const up = await forward(upstream, agent, req, auth !== null);
-    // Body faults are for GETs; a HEAD (or a failed GET) passes unchanged.
-    if (!fault || up.statusCode !== 200 || method !== 'GET') {
+    // A GET the registry refuses passes unchanged (its fault is used up all the same).
+    if (!fault || up.statusCode !== 200) {
       res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
       up.pipe(res);
       return;
     }
+    record.fault = fault.kind;
     if (fault.kind === 'stall') {
       up.destroy();
       res.writeHead(200, endToEnd(up.headers));

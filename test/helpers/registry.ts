@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeno } from '../../lib/sys/host.ts';
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+const REGISTRY_BIN = '/usr/bin/docker-registry';
 
 export interface RegistryOptions {
   /** Basic auth through an htpasswd file (distribution accepts it over plain HTTP). */

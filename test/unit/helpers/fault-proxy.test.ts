@@ -84,6 +84,7 @@ test('flip: same length, one byte inverted, so a wrong digest', async () => {
   const differing = [...got].map((x, i) => (x === want[i] ? -1 : i)).filter((i) => i >= 0);
   assert.equal(differing, [want.length >> 1]);
   assert.is(got[want.length >> 1], want[want.length >> 1]! ^ 0xff);
+  proxy.fault(/\/manifests\//, { kind: 'flip' });
   const m = await get('/v2/feature/manifests/1', { headers: { Accept: image.manifest.mediaType } });
   assert.is(m.headers.get('docker-content-digest'), image.manifest.digest, 'the header still names the real digest');
   const manifest = await body(m);
@@ -93,12 +94,14 @@ test('flip: same length, one byte inverted, so a wrong digest', async () => {
 test('short and long: clean answers of the wrong size, Content-Length agreeing', async () => {
   const want = readBlob(image.layoutDir, layer().digest);
   proxy.fault(/\/blobs\//, { kind: 'short', by: 10 }, { times: 1 });
+  const head = await get(blobPath(), { method: 'HEAD' });
+  assert.is(head.headers.get('content-length'), String(want.length), 'a HEAD passes, and leaves the fault to the GET');
   const short = await get(blobPath());
   assert.equal([short.headers.get('content-length'), await body(short)], [String(want.length - 10), want.subarray(0, want.length - 10)]);
   proxy.fault(/\/blobs\//, { kind: 'long', by: 3 }, { times: 1 });
   const long = await get(blobPath());
   assert.equal([long.headers.get('content-length'), await body(long)], [String(want.length + 3), Buffer.concat([want, Buffer.from('AAA')])]);
-  assert.equal(proxy.requests.map((r) => r.fault), ['short', 'long']);
+  assert.equal(proxy.requests.map((r) => r.fault), [null, 'short', 'long']);
 });
 
 test('truncate: the full Content-Length, N bytes, then the connection closed', async () => {
