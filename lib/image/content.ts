@@ -4,7 +4,7 @@
 // that nothing counts as present; a verified one is fsynced and renamed into
 // blobs/, so a blob is either whole and right or absent.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -48,6 +48,17 @@ export class ContentStore {
     }
   }
 
+  /** The first `n` bytes of a present blob (fewer if it is shorter). */
+  readBlobHead(digest: string, n: number): Buffer {
+    const fd = openSync(this.blobPath(digest), 'r');
+    try {
+      const head = Buffer.alloc(n);
+      return head.subarray(0, readSync(fd, head, 0, n, 0));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   blobStream(digest: string): Readable {
     return createReadStream(this.blobPath(digest));
   }
@@ -75,11 +86,19 @@ export class ContentStore {
   /**
    * Store `body` under the digest it turns out to have (content whose digest
    * nothing announced, as a docker-save layer); at most `maxSize` bytes.
+   * `beforeCommit` hears the digest before the blob becomes visible (to
+   * protect it from a collection).
    */
-  async ingestComputed(body: AsyncIterable<Uint8Array>, maxSize: number, what: string): Promise<BlobDescriptor> {
+  async ingestComputed(
+    body: AsyncIterable<Uint8Array>,
+    maxSize: number,
+    what: string,
+    beforeCommit?: (got: BlobDescriptor) => Promise<void>,
+  ): Promise<BlobDescriptor> {
     let result: BlobDescriptor | undefined;
-    await this.write(body, maxSize, undefined, (got) => {
+    await this.write(body, maxSize, undefined, async (got) => {
       if (got.size > maxSize) throw new MinipodError(`${what}: larger than the ${maxSize} bytes allowed`);
+      await beforeCommit?.(got);
       result = got;
       return digestHex(got.digest, what);
     });
@@ -137,7 +156,7 @@ export class ContentStore {
     body: AsyncIterable<Uint8Array>,
     limit: number,
     onBytes: ((n: number) => void) | undefined,
-    check: (got: BlobDescriptor) => string,
+    check: (got: BlobDescriptor) => string | Promise<string>,
   ): Promise<void> {
     mkdirSync(this.ingestDir, { recursive: true });
     this.sweepIngest();
@@ -155,7 +174,7 @@ export class ContentStore {
           await file.write(chunk);
           onBytes?.(chunk.byteLength);
         }
-        hex = check({ digest: `sha256:${hash.digest('hex')}`, size });
+        hex = await check({ digest: `sha256:${hash.digest('hex')}`, size });
         await file.sync();
       } finally {
         await file.close();

@@ -140,7 +140,8 @@ export class ImageStore {
   /**
    * Make an image whose blobs and snapshots are all present visible under
    * `names` (canonical; none: a dangling image). A name that pointed at
-   * another image moves, and that image, left without a name, dangles.
+   * another image moves, and that image, left without a name, dangles
+   * (docker's `<none>`) until pruned.
    */
   async commitImage(req: { names: string[]; manifestDigest: string; indexDigest?: string }): Promise<ImageRecord> {
     for (const name of req.names) {
@@ -162,7 +163,11 @@ export class ImageStore {
       const moved: Repositories['dangling'] = [];
       for (const name of req.names) {
         const previous = repos.names[name];
-        if (previous && previous.manifestDigest !== m) moved.push({ manifestDigest: previous.manifestDigest, platform: previous.platform });
+        // The same config under another manifest (the same image loaded from
+        // another format) is the same image: the old manifest is not kept.
+        if (previous && previous.manifestDigest !== m && this.configDigestOf(previous.manifestDigest) !== parts.configDigest) {
+          moved.push({ manifestDigest: previous.manifestDigest, platform: previous.platform });
+        }
         repos.names[name] = { manifestDigest: m, ...(req.indexDigest ? { indexDigest: req.indexDigest } : {}), platform };
       }
       if (req.names.length > 0) repos.dangling = repos.dangling.filter((d) => d.manifestDigest !== m);
@@ -255,6 +260,14 @@ export class ImageStore {
     this.destroy(detached);
     result.leftovers += this.content.sweepIngest().length + this.snapshots.sweepTemp().length;
     return result;
+  }
+
+  /** Remove every blob and snapshot nothing refers to (what a load read from an archive but no image uses). */
+  async collectGarbage(): Promise<Reclaimed> {
+    const detached: DetachedSnapshot[] = [];
+    const reclaimed = await this.locked(() => this.collect(readRepositories(this.dir), detached));
+    this.destroy(detached);
+    return reclaimed;
   }
 
   /** Record that the pod whose state directory is `podDir` uses these images (manifest digests). */

@@ -153,6 +153,16 @@ test('a name moved to another image leaves the old one dangling; prune removes i
   assert.equal(await store.prune(), { images: [], leases: [], leftovers: 0, reclaimed: { blobs: [], snapshots: [], bytes: 0 } });
 }));
 
+test('a name moved to the same config under another manifest (another format) leaves nothing dangling', withStore(async ({ store }) => {
+  await commit(store, appImage, ['docker.io/library/app:1']);
+  const docker = Buffer.from(appImage.manifest.toString().replace('application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'));
+  await store.content.ingest({ digest: sha256(docker), size: docker.length }, chunksOf(docker));
+  await store.commitImage({ names: ['docker.io/library/app:1'], manifestDigest: sha256(docker) });
+  assert.equal(store.list().map((r) => [r.names, r.manifestDigest]), [[['docker.io/library/app:1'], sha256(docker)]]);
+  assert.equal((await store.collectGarbage()).blobs, [appImage.manifestDigest]);
+  assert.is(store.lookup(appImage.configDigest)?.manifestDigest, sha256(docker));
+}));
+
 test('an image loaded without names is dangling from the start', withStore(async ({ store }) => {
   const record = await commit(store, appImage, []);
   assert.equal(record.names, []);
