@@ -186,6 +186,22 @@ export function readHolds(libc: Libc, dir: string, sweep: boolean): { protected:
   return result;
 }
 
+/**
+ * The temporary files of replacements a crash interrupted (`.<name>.<random>`
+ * beside repositories.json and the leases); the caller holds the store
+ * lock, under which every replacement is made, so none is in progress.
+ */
+export function sweepRecordTemps(dir: string): number {
+  let removed = 0;
+  for (const [d, pattern] of [[dir, /^\.repositories\.json\.[0-9a-f]{12}$/], [leasesDir(dir), /^\..+\.json\.[0-9a-f]{12}$/]] as const) {
+    for (const name of listDir(d).filter((n) => pattern.test(n))) {
+      rmSync(join(d, name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 function listDir(dir: string): string[] {
   try {
     return readdirSync(dir);

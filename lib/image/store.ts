@@ -29,6 +29,7 @@ import {
   readLeases,
   readRepositories,
   type Repositories,
+  sweepRecordTemps,
   writeLease,
   writeRepositories,
 } from './records.ts';
@@ -254,8 +255,8 @@ export class ImageStore {
         repos.dangling = repos.dangling.filter((d) => used.has(d.manifestDigest));
         writeRepositories(this.dir, repos);
       }
-      const holds = readHolds(this.libc, this.dir, true).swept.length;
-      return { images, leases: stale.map((l) => l.id), leftovers: holds, reclaimed: this.collect(repos, detached, live) };
+      const leftovers = readHolds(this.libc, this.dir, true).swept.length + sweepRecordTemps(this.dir);
+      return { images, leases: stale.map((l) => l.id), leftovers, reclaimed: this.collect(repos, detached, live) };
     });
     this.destroy(detached);
     result.leftovers += this.content.sweepIngest().length + this.snapshots.sweepTemp().length;

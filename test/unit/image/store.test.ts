@@ -245,6 +245,23 @@ test('a hold keeps what a pull has fetched but not committed from a collection r
   assert.equal((await store.prune()).reclaimed.snapshots, [tools.diffID]);
 }));
 
+test('prune removes what dead processes left: an unheld hold, an interrupted replacement, ingest and unpack leftovers', withStore(async ({ dir, store }) => {
+  await commit(store, appImage, ['docker.io/library/app:1']);
+  for (const d of ['leases/.hold-0123456789abcdef', 'ingest', 'snapshots/.tmp-0123456789abcdef/fs']) mkdirSync(join(dir, d), { recursive: true });
+  writeFileSync(join(dir, 'leases', '.hold-0123456789abcdef', 'digests.json'), JSON.stringify([base.digest]));
+  writeFileSync(join(dir, '.repositories.json.0123456789ab'), '{');
+  writeFileSync(join(dir, 'leases', '.p1.json.0123456789ab'), '{');
+  writeFileSync(join(dir, 'ingest', '0123456789abcdef'), 'partial');
+  const pruned = await store.prune();
+  assert.is(pruned.leftovers, 5);
+  assert.equal(readdirSync(dir).sort(), ['blobs', 'ingest', 'leases', 'repositories.json', 'snapshots']);
+  assert.equal(readdirSync(join(dir, 'leases')), []);
+  assert.equal(readdirSync(join(dir, 'ingest')), []);
+  assert.equal(hexes(dir, 'snapshots'), hexOf(base.diffID, app.diffID));
+  assert.equal(readdirSync(join(dir, 'snapshots')).length, 2);
+  assert.is(store.list().length, 1);
+}));
+
 test('two async flows commit images sharing layers at once: both land, one copy of the base', withStore(async ({ dir, store }) => {
   await Promise.all([
     commit(store, appImage, ['docker.io/library/app:1']),
