@@ -120,51 +120,66 @@ async function readArchive(
 ): Promise<ArchiveIndex> {
   const archive = new ArchiveIndex();
   const entries = tarEntries(input);
-  for (;;) {
-    let next: IteratorResult<TarEntry>;
-    try {
-      next = await entries.next();
-    } catch (err) {
-      throw wrapError('load: archive', err);
-    }
-    if (next.done) break;
-    const entry = next.value;
-    const { header } = entry;
-    const name = archiveName(header.name);
-    if (name === null) throw new MinipodError(`load: archive entry "${header.name}" is not a relative path inside the archive`);
-    const what = `load: archive entry "${header.name}"`;
-    try {
-      if (header.type === 'symlink') {
-        const target = linkTarget(name, header.linkname);
-        if (target !== null) archive.links.set(name, target);
-      } else if (header.type === 'link') {
-        const target = archiveName(header.linkname);
-        if (target === null) throw new MinipodError(`a hard link to "${header.linkname}", which is not a relative path inside the archive`);
-        archive.links.set(name, target);
-      } else if (header.type === 'file' || header.type === 'contiguous-file') {
-        if (header.size > maxEntry) throw new MinipodError(`${header.size} bytes, more than the ${maxEntry} allowed`);
-        const oci = OCI_BLOB.exec(name);
-        if (METADATA.has(name)) {
-          if (header.size > MAX_METADATA) throw new MinipodError(`${header.size} bytes, more than the ${MAX_METADATA} allowed`);
-          archive.metadata.set(name, await readAll(entry));
-        } else if (oci) {
-          const desc = { digest: `sha256:${oci[1]}`, size: header.size };
-          await protect([desc.digest]);
-          await store.content.ingest(desc, entry);
-          archive.blobs.set(name, desc);
-        } else {
-          archive.blobs.set(name, await store.content.ingestComputed(entry, maxEntry, 'content', (got) => protect([got.digest])));
-        }
+  try {
+    for (;;) {
+      let next: IteratorResult<TarEntry>;
+      try {
+        next = await entries.next();
+      } catch (err) {
+        throw wrapError('load: archive', err);
       }
-      // Directories, devices, fifos: nothing an image archive is made of.
-      // Whatever was not read (a blob already present) is drained: the tar
-      // stream moves on only once an entry is read to its end.
-      await readAll(entry, false);
-    } catch (err) {
-      throw wrapError(what, err);
+      if (next.done) break;
+      await readEntry(store, archive, next.value, maxEntry, protect);
     }
+  } finally {
+    // A refused entry stops the reading of the input too.
+    await entries.return(undefined);
   }
   return archive;
+}
+
+/** One member of the archive: a blob stored, a link or a metadata file noted, anything else skipped. */
+async function readEntry(
+  store: ImageStore,
+  archive: ArchiveIndex,
+  entry: TarEntry,
+  maxEntry: number,
+  protect: (digests: string[]) => Promise<void>,
+): Promise<void> {
+  const { header } = entry;
+  const name = archiveName(header.name);
+  if (name === null) throw new MinipodError(`load: archive entry "${header.name}" is not a relative path inside the archive`);
+  const what = `load: archive entry "${header.name}"`;
+  try {
+    if (header.type === 'symlink') {
+      const target = linkTarget(name, header.linkname);
+      if (target !== null) archive.links.set(name, target);
+    } else if (header.type === 'link') {
+      const target = archiveName(header.linkname);
+      if (target === null) throw new MinipodError(`a hard link to "${header.linkname}", which is not a relative path inside the archive`);
+      archive.links.set(name, target);
+    } else if (header.type === 'file' || header.type === 'contiguous-file') {
+      if (header.size > maxEntry) throw new MinipodError(`${header.size} bytes, more than the ${maxEntry} allowed`);
+      const oci = OCI_BLOB.exec(name);
+      if (METADATA.has(name)) {
+        if (header.size > MAX_METADATA) throw new MinipodError(`${header.size} bytes, more than the ${MAX_METADATA} allowed`);
+        archive.metadata.set(name, await readAll(entry));
+      } else if (oci) {
+        const desc = { digest: `sha256:${oci[1]}`, size: header.size };
+        await protect([desc.digest]);
+        await store.content.ingest(desc, entry);
+        archive.blobs.set(name, desc);
+      } else {
+        archive.blobs.set(name, await store.content.ingestComputed(entry, maxEntry, 'content', (got) => protect([got.digest])));
+      }
+    }
+    // Directories, devices, fifos: nothing an image archive is made of.
+    // Whatever was not read (a blob already present) is drained: the tar
+    // stream moves on only once an entry is read to its end.
+    await readAll(entry, false);
+  } catch (err) {
+    throw wrapError(what, err);
+  }
 }
 
 /** An archive member's name, relative and without `.` parts; null for `..` or an absolute name. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MinipodError } from '../errors.ts';
 import type { Libc } from '../sys/libc.ts';
-import { digestHex, shortDigest } from './digest.ts';
+import { digestHex, sha256, shortDigest } from './digest.ts';
 import { syncPath, writeSynced } from './durable.ts';
 import { createHeld, sweepUnheld } from './held.ts';
 
@@ -107,7 +107,7 @@ export class ContentStore {
 
   /** A blob made here (a synthesized manifest): its digest. */
   writeBlob(bytes: Uint8Array): string {
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = sha256(bytes);
     if (this.hasBlob(digest)) return digest;
     mkdirSync(this.ingestDir, { recursive: true });
     const { path, fd } = createHeld(this.libc, this.ingestDir, '', (p) => writeSynced(p, bytes, 0o600));
@@ -171,7 +171,8 @@ export class ContentStore {
           size += chunk.byteLength;
           if (size > limit) break;
           hash.update(chunk);
-          await file.write(chunk);
+          // write(2) may write less than asked (a full disk): what is hashed must be what is on disk.
+          for (let done = 0; done < chunk.byteLength;) done += (await file.write(chunk, done)).bytesWritten;
           onBytes?.(chunk.byteLength);
         }
         hex = await check({ digest: `sha256:${hash.digest('hex')}`, size });

@@ -151,7 +151,7 @@ export class ImageStore {
     }
     const m = req.manifestDigest;
     digestHex(m, 'manifest');
-    await this.locked(() => {
+    return this.locked(() => {
       // Checked under the lock: a collection between a check and the commit could not remove anything then.
       const parts = this.parts(m);
       for (const layer of parts.layers) {
@@ -177,8 +177,8 @@ export class ImageStore {
         if (!named && !repos.dangling.some((x) => x.manifestDigest === d.manifestDigest)) repos.dangling.push(d);
       }
       writeRepositories(this.dir, repos);
+      return this.record(m, imagesOf(repos).get(m)!);
     });
-    return this.lookup(m)!;
   }
 
   /**
@@ -200,7 +200,8 @@ export class ImageStore {
       return Number.isNaN(t) ? -Infinity : t;
     };
     const name = (r: ImageRecord) => r.names[0] ?? '\u{10ffff}'; // nameless last among equals
-    return images.sort((a, b) => (time(a) === time(b) ? (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0) : time(b) > time(a) ? 1 : -1));
+    // Two images without a date: -Infinity - -Infinity is NaN, which falls through to the name.
+    return images.sort((a, b) => time(b) - time(a) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   }
 
   /**

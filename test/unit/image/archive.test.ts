@@ -220,6 +220,25 @@ for (const [name, make, message] of HOSTILE) {
   }));
 }
 
+test('a refused entry stops the reading of the input, and the input is closed', withStore(async ({ store }) => {
+  const archive = await tarOf([{ name: '../evil', body: 'x' }, { name: 'big', body: Buffer.alloc(1 << 20) }]);
+  let read = 0;
+  let closed = false;
+  const input = (async function* () {
+    try {
+      for (let at = 0; at < archive.length; at += 4096) {
+        read += 4096;
+        yield archive.subarray(at, at + 4096);
+      }
+    } finally {
+      closed = true;
+    }
+  })();
+  await rejects(loadArchive(store, input, OPTS), /^load: archive entry "..\/evil" is not a relative path inside the archive$/);
+  assert.ok(closed);
+  assert.ok(read < archive.length / 4, `read ${read} of ${archive.length} bytes`);
+}));
+
 test('an entry larger than allowed is refused before it is read', withStore(async (ctx) => {
   const err = await rejects(ctx.load(await dockerSave(image, ['x:1']), { maxEntrySize: 100 }), /more than/);
   assert.is(err.message, `load: archive entry "${hex(base.diffID)}/layer.tar": ${base.tar.length} bytes, more than the 100 allowed`);

@@ -111,10 +111,11 @@ test('an ID prefix that two images share is ambiguous', withStore(async ({ store
 
 test('images sharing a layer share its snapshot; list is newest first', withStore(async ({ dir, store }) => {
   await commit(store, appImage, ['docker.io/library/app:1.0']);
+  await commit(store, imageOf([tools]), ['docker.io/library/undated:1']);
   await commit(store, toolsImage, ['docker.io/library/tools:1', 'quay.io/org/tools:1']);
   assert.equal(hexes(dir, 'snapshots'), hexOf(base.diffID, app.diffID, tools.diffID));
   const list = store.list();
-  assert.equal(list.map((r) => r.names), [['docker.io/library/tools:1', 'quay.io/org/tools:1'], ['docker.io/library/app:1.0']]);
+  assert.equal(list.map((r) => r.names), [['docker.io/library/tools:1', 'quay.io/org/tools:1'], ['docker.io/library/app:1.0'], ['docker.io/library/undated:1']]);
   assert.is(list[0]!.layers[0], list[1]!.layers[0]);
   const json = JSON.parse(readFileSync(join(dir, 'repositories.json'), 'utf8'));
   assert.equal(json.names['quay.io/org/tools:1'], { manifestDigest: toolsImage.manifestDigest, platform: 'linux/amd64' });
