@@ -1,6 +1,6 @@
 // Images as minipod stores them: a directory per image holding `rootfs/`
-// and, optionally, an OCI image `config.json` (Entrypoint, Cmd, Env,
-// WorkingDir, User).
+// and, optionally, an OCI image `config.json`; and the part of an image
+// config minipod reads, the same for these and for the store's images.
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
@@ -20,11 +20,11 @@ export interface ImageConfig {
   Env?: string[];
   WorkingDir?: string;
   User?: string;
-  StopSignal?: string;
-  /** Paths the image declares as volumes (the keys of its `Volumes`). */
-  Volumes?: string[];
-  /** `port/proto` (the keys of its `ExposedPorts`). */
+  /** The keys of ExposedPorts: "80/tcp", "53/udp". */
   ExposedPorts?: string[];
+  /** The keys of Volumes: the paths the image wants as volumes. */
+  Volumes?: string[];
+  StopSignal?: string;
 }
 
 // A Docker-style name: lower-case path components, an optional tag. Neither
@@ -40,11 +40,11 @@ const IMAGE_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,1
  * except that `:latest` is the untagged name, so `busybox:latest` and `busybox`
  * are both `<imagesDir>/busybox/`.
  */
-export function resolveImage(image: string, field: string, opts: ImageLocation): { layers: string[]; config: ImageConfig } {
+export function resolveImage(image: string, field: string, opts: ImageLocation): { rootfs: string; config: ImageConfig } {
   if (/^\.{0,2}\//.test(image)) {
     const rootfs = resolve(opts.manifestDir, image);
     if (!isDirectory(rootfs)) throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs})`);
-    return { layers: [rootfs], config: {} };
+    return { rootfs, config: {} };
   }
   if (!IMAGE_NAME.test(image)) {
     throw new MinipodError(`${field}: image "${image}" is not a path (/..., ./..., ../...) nor an image name (name[:tag])`);
@@ -55,7 +55,7 @@ export function resolveImage(image: string, field: string, opts: ImageLocation):
   if (!isDirectory(rootfs)) {
     throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs}; run make to build the busybox image)`);
   }
-  return { layers: [rootfs], config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
+  return { rootfs, config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
 }
 
 function isDirectory(path: string): boolean {
@@ -76,12 +76,24 @@ function readImageConfig(file: string, context: string): ImageConfig {
   } catch (err) {
     throw wrapError(`${context}: ${file}`, err);
   }
+  return parseImageConfig(parsed, `${context}: ${file}`);
+}
+
+/**
+ * The `config` member of an OCI (or Docker) image config, already decoded
+ * from JSON; `context` starts every error message.
+ */
+export function parseImageConfig(parsed: unknown, context: string): ImageConfig {
   const config = isObject(parsed) && isObject(parsed.config) ? parsed.config : {};
   // Docker writes `null` for unset fields.
   const field = <T>(key: string, ok: (v: unknown) => v is T, type: string): T | undefined => {
     const value = config[key] ?? undefined;
     if (value === undefined || ok(value)) return value;
-    throw new MinipodError(`${context}: ${file}: config.${key} must be ${type}`);
+    throw new MinipodError(`${context}: config.${key} must be ${type}`);
+  };
+  const keys = (key: string) => {
+    const set = field(key, isKeySet, 'an object whose values are objects');
+    return set && Object.keys(set);
   };
   return {
     Entrypoint: field('Entrypoint', isStringArray, 'an array of strings'),
@@ -89,12 +101,12 @@ function readImageConfig(file: string, context: string): ImageConfig {
     Env: field('Env', isStringArray, 'an array of strings'),
     WorkingDir: field('WorkingDir', isString, 'a string'),
     User: field('User', isString, 'a string'),
+    ExposedPorts: keys('ExposedPorts'),
+    Volumes: keys('Volumes'),
     StopSignal: field('StopSignal', isString, 'a string'),
-    Volumes: keys(field('Volumes', isObject, 'an object')),
-    ExposedPorts: keys(field('ExposedPorts', isObject, 'an object')),
   };
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
-// Docker writes these sets as objects with empty values: {"/data": {}}.
-const keys = (set: object | undefined) => (set === undefined ? undefined : Object.keys(set));
+// Go's encoding of a set, map[string]struct{}: {"80/tcp": {}}.
+const isKeySet = (v: unknown): v is Record<string, object> => isObject(v) && Object.values(v).every(isObject);
