@@ -68,17 +68,31 @@ const HEADER_ONLY: ReadonlySet<string> = new Set(['directory', 'symlink', 'link'
 export async function* tarEntries(chunks: AsyncIterable<Uint8Array>, notATar: () => string): AsyncGenerator<TarEntry> {
   const parser = extract();
   const window = new RawWindow();
+  // The parser's own error: a body that fails says only that it was destroyed.
+  let failure: unknown = null;
+  parser.on('error', (err: unknown) => (failure = err));
+  const closed = new Promise<void>((resolve) => parser.once('close', () => resolve()));
   const feeding = feed(chunks, parser, window);
   // Where the next entry's extension headers (or its header) begin.
   let next = 0;
+  const contents = async function* (stream: AsyncIterable<Uint8Array>) {
+    try {
+      yield* stream;
+    } catch (err) {
+      parser.destroy();
+      await closed;
+      throw parseError(failure ?? err, next, notATar);
+    }
+  };
   try {
     for await (const stream of parser) {
       const raw = window.take(next, stream.offset + BLOCK);
       const entry = decodeEntry(raw, next, stream.header);
       next = stream.offset + BLOCK + (HEADER_ONLY.has(entry.type ?? '') ? 0 : roundUp(entry.size));
       window.keepFrom(next);
-      yield { ...entry, body: stream as AsyncIterable<Uint8Array> };
-      for await (const _ of stream); // whatever the consumer left unread
+      const body = contents(stream as AsyncIterable<Uint8Array>);
+      yield { ...entry, body };
+      for await (const _ of body); // whatever the consumer left unread
     }
   } catch (err) {
     throw parseError(err, next, notATar);
