@@ -319,9 +319,9 @@ class LayerWriter {
   }
 
   private whiteout(name: string, parts: string[]): void {
-    this.refuseUnderWhiteout(name, parts);
     const existing = this.nodeAt(parts);
     if (existing?.kind === 'whiteout') return;
+    this.refuseUnderWhiteout(name, parts);
     if (existing) throw entryError(name, `whites out ${JSON.stringify(parts.join('/'))}, which this layer itself created`);
     const parentParts = parts.slice(0, -1);
     const parent = this.parentDir(name, parentParts);

@@ -31,9 +31,8 @@ export async function tarOf(entries: PackEntry[]): Promise<Uint8Array> {
     p.on('error', reject);
   });
   for (const { body, ...header } of entries) {
-    const full = { mtime: new Date(1_600_000_000_000), ...own, ...header } as Header;
-    if (body === undefined) p.entry(full);
-    else p.entry({ ...full, size: typeof body === 'string' ? Buffer.byteLength(body) : body.length }, body as Uint8Array);
+    // pack ends an entry's stream only for a Buffer (not any Uint8Array), even an empty one.
+    p.entry({ mtime: new Date(1_600_000_000_000), ...own, ...header } as Header, Buffer.from(body ?? ''));
   }
   p.finalize();
   await ended;
@@ -43,7 +42,9 @@ export async function tarOf(entries: PackEntry[]): Promise<Uint8Array> {
 const pad = (bytes: Uint8Array) => Buffer.concat([bytes, Buffer.alloc((512 - (bytes.length % 512)) % 512)]);
 
 /** One raw header block: `type` is the typeflag character; the checksum is computed. */
-export function block(h: { name: string; type?: string; size?: number; mode?: number; linkname?: string; uid?: number; gid?: number; mtime?: number }): Buffer {
+export function block(h: {
+  name: string; type?: string; size?: number; mode?: number; linkname?: string; uid?: number; gid?: number; mtime?: number; devmajor?: number; devminor?: number;
+}): Buffer {
   const b = Buffer.alloc(512);
   const octal = (value: number, offset: number, width: number) => b.write(`${value.toString(8).padStart(width - 1, '0')}\0`, offset, 'latin1');
   b.write(h.name, 0, 100, 'utf8');
@@ -55,6 +56,8 @@ export function block(h: { name: string; type?: string; size?: number; mode?: nu
   b.write(h.type ?? '0', 156, 'latin1');
   b.write(h.linkname ?? '', 157, 100, 'utf8');
   b.write('ustar\u000000', 257, 'latin1');
+  octal(h.devmajor ?? 0, 329, 8);
+  octal(h.devminor ?? 0, 337, 8);
   return checksummed(b);
 }
 
