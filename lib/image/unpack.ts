@@ -115,6 +115,7 @@ class LayerWriter {
   private readonly tree = directory();
   private declared = 0;
   private entries = 0;
+  private cached: { key: string; fd: number } | null = null;
 
   constructor(
     private readonly libc: Libc,
@@ -125,6 +126,7 @@ class LayerWriter {
   }
 
   close(): void {
+    this.uncache();
     this.libc.close(this.root);
   }
 
@@ -194,43 +196,39 @@ class LayerWriter {
     const parentParts = parts.slice(0, -1);
     const parent = this.parentDir(name, parentParts);
     const where = imagePath(parentParts);
-    try {
-      let kind: Node['kind'];
-      if (type === 'directory') {
-        kind = 'directory';
-        this.create(parent, parentParts, base, true, () => this.libc.mkdirat(parent, base, 0o700, where));
-      } else if (type === 'file') {
-        kind = 'file';
-        const fd = this.create(parent, parentParts, base, false, () =>
-          this.libc.openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600, where),
-        );
-        try {
-          await this.copy(entry.body, fd!);
-        } finally {
-          this.libc.close(fd!);
-        }
-      } else if (type === 'symlink') {
-        kind = 'symlink';
-        if (entry.linkname === '') throw entryError(name, 'symlink with an empty target');
-        if (entry.linkname.includes('\0')) throw entryError(name, 'symlink target contains a NUL byte');
-        this.create(parent, parentParts, base, false, () => this.libc.symlinkat(entry.linkname, parent, base, where));
-      } else {
-        kind = 'device';
-        const mode = DEVICE_TYPES[type] | 0o600;
-        this.create(parent, parentParts, base, false, () =>
-          this.libc.mknodat(parent, base, mode, entry.devmajor, entry.devminor, where),
-        );
+    let kind: Node['kind'];
+    if (type === 'directory') {
+      kind = 'directory';
+      this.create(parent, parentParts, base, true, () => this.libc.mkdirat(parent, base, 0o700, where));
+    } else if (type === 'file') {
+      kind = 'file';
+      const fd = this.create(parent, parentParts, base, false, () =>
+        this.libc.openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600, where),
+      );
+      try {
+        await this.copy(entry.body, fd!);
+      } finally {
+        this.libc.close(fd!);
       }
-      this.setMetadata(entry, parent, parts);
-      const node = this.nodeAt(parentParts)!;
-      const old = node.children!.get(base);
-      // A directory over a directory keeps what is in it (and its opaque mark): only the metadata is the new entry's.
-      const next: Node = kind === 'directory' && old?.kind === 'directory' ? old : { kind, children: kind === 'directory' ? new Map() : null };
-      if (kind === 'directory') next.times = [later(entry.atime, entry.mtime), entry.mtime];
-      node.children!.set(base, next);
-    } finally {
-      this.libc.close(parent);
+    } else if (type === 'symlink') {
+      kind = 'symlink';
+      if (entry.linkname === '') throw entryError(name, 'symlink with an empty target');
+      if (entry.linkname.includes('\0')) throw entryError(name, 'symlink target contains a NUL byte');
+      this.create(parent, parentParts, base, false, () => this.libc.symlinkat(entry.linkname, parent, base, where));
+    } else {
+      kind = 'device';
+      const mode = DEVICE_TYPES[type] | 0o600;
+      this.create(parent, parentParts, base, false, () =>
+        this.libc.mknodat(parent, base, mode, entry.devmajor, entry.devminor, where),
+      );
     }
+    this.setMetadata(entry, parent, parts);
+    const node = this.nodeAt(parentParts)!;
+    const old = node.children!.get(base);
+    // A directory over a directory keeps what is in it (and its opaque mark): only the metadata is the new entry's.
+    const next: Node = kind === 'directory' && old?.kind === 'directory' ? old : { kind, children: kind === 'directory' ? new Map() : null };
+    if (kind === 'directory') next.times = [later(entry.atime, entry.mtime), entry.mtime];
+    node.children!.set(base, next);
   }
 
   /**
@@ -298,21 +296,17 @@ class LayerWriter {
       throw entryError(name, `${to}, which no earlier entry of this layer created`);
     }
     if (targetNode.kind === 'directory') throw entryError(name, `${to}, a directory`);
+    const base = parts.at(-1)!;
+    const parentParts = parts.slice(0, -1);
+    const parent = this.parentDir(name, parentParts);
     const targetParent = this.openDir(target.parts.slice(0, -1));
     try {
-      const base = parts.at(-1)!;
-      const parentParts = parts.slice(0, -1);
-      const parent = this.parentDir(name, parentParts);
-      try {
-        const targetBase = target.parts.at(-1)!;
-        const targetDir = imagePath(target.parts.slice(0, -1));
-        this.create(parent, parentParts, base, false, () =>
-          this.libc.linkat(targetParent, targetBase, parent, base, 0, targetDir, imagePath(parentParts)),
-        );
-        this.nodeAt(parentParts)!.children!.set(base, { kind: targetNode.kind, children: null });
-      } finally {
-        this.libc.close(parent);
-      }
+      const targetBase = target.parts.at(-1)!;
+      const targetDir = imagePath(target.parts.slice(0, -1));
+      this.create(parent, parentParts, base, false, () =>
+        this.libc.linkat(targetParent, targetBase, parent, base, 0, targetDir, imagePath(parentParts)),
+      );
+      this.nodeAt(parentParts)!.children!.set(base, { kind: targetNode.kind, children: null });
     } finally {
       this.libc.close(targetParent);
     }
@@ -325,22 +319,14 @@ class LayerWriter {
     if (existing) throw entryError(name, `whites out ${JSON.stringify(parts.join('/'))}, which this layer itself created`);
     const parentParts = parts.slice(0, -1);
     const parent = this.parentDir(name, parentParts);
-    try {
-      this.libc.mknodat(parent, parts.at(-1)!, S_IFCHR, 0, 0, imagePath(parentParts));
-    } finally {
-      this.libc.close(parent);
-    }
+    this.libc.mknodat(parent, parts.at(-1)!, S_IFCHR, 0, 0, imagePath(parentParts));
     this.nodeAt(parentParts)!.children!.set(parts.at(-1)!, { kind: 'whiteout', children: null });
   }
 
   private markOpaque(name: string, parts: string[]): void {
     this.refuseUnderWhiteout(name, parts);
     const fd = this.parentDir(name, parts);
-    try {
-      this.libc.lsetxattr(`/proc/self/fd/${fd}/.`, 'trusted.overlay.opaque', new TextEncoder().encode('y'), imagePath(parts));
-    } finally {
-      this.libc.close(fd);
-    }
+    this.libc.lsetxattr(`/proc/self/fd/${fd}/.`, 'trusted.overlay.opaque', new TextEncoder().encode('y'), imagePath(parts));
     this.nodeAt(parts)!.opaque = true;
   }
 
@@ -367,25 +353,33 @@ class LayerWriter {
    * missing as root-owned 0755 directories (as containerd does). Every
    * component must be a directory this layer made: a symlink or a file on
    * the way is refused by name here, and by the kernel (ELOOP, ENOTDIR)
-   * if it got so far.
+   * if it got so far. The descriptor is kept for the next entry (tars list
+   * a directory's entries together) and closed when another is needed:
+   * it stays the directory at that path, since only an entry in its
+   * parent, which takes its place as the cached one first, can remove it.
    */
   private parentDir(name: string, parts: string[]): number {
     let node = this.tree;
-    let fd = -1;
+    let missing = parts.length;
+    for (const [i, part] of parts.entries()) {
+      const child = node.children!.get(part);
+      if (!child) {
+        missing = i;
+        break;
+      }
+      if (child.kind !== 'directory') {
+        const path = JSON.stringify(parts.slice(0, i + 1).join('/'));
+        if (child.kind === 'symlink') throw entryError(name, `${path} is a symlink: writing through it is refused`);
+        throw entryError(name, `${path} is not a directory`);
+      }
+      node = child;
+    }
+    const key = parts.join('/');
+    if (missing === parts.length && this.cached?.key === key) return this.cached.fd;
+    let fd = this.openDir(parts.slice(0, missing));
     try {
-      for (const [i, part] of parts.entries()) {
-        const child = node.children!.get(part);
-        if (child && child.kind !== 'directory') {
-          const path = JSON.stringify(parts.slice(0, i + 1).join('/'));
-          if (child.kind === 'symlink') throw entryError(name, `${path} is a symlink: writing through it is refused`);
-          throw entryError(name, `${path} is not a directory`);
-        }
-        if (child) {
-          node = child;
-          continue;
-        }
-        if (fd < 0) fd = this.openDir(parts.slice(0, i));
-        const where = imagePath(parts.slice(0, i));
+      for (const [i, part] of parts.slice(missing).entries()) {
+        const where = imagePath(parts.slice(0, missing + i));
         this.libc.mkdirat(fd, part, 0o755, where);
         // Explicitly: a setgid parent would hand down its group, and the umask could take bits off.
         this.libc.fchownat(fd, part, 0, 0, AT_SYMLINK_NOFOLLOW, where);
@@ -395,11 +389,18 @@ class LayerWriter {
         fd = next;
         node.children!.set(part, (node = directory()));
       }
-      return fd >= 0 ? fd : this.openDir(parts);
     } catch (err) {
-      if (fd >= 0) this.libc.close(fd);
+      this.libc.close(fd);
       throw err;
     }
+    this.uncache();
+    this.cached = { key, fd };
+    return fd;
+  }
+
+  private uncache(): void {
+    if (this.cached) this.libc.close(this.cached.fd);
+    this.cached = null;
   }
 
   private openDir(parts: string[]): number {
