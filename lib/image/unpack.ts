@@ -29,6 +29,8 @@ export interface UnpackOptions {
   libc: Libc;
   /** Bytes of file content the whole layer may unpack to (--max-unpacked-size). */
   maxUnpackedSize: number;
+  /** Entries the layer may have; MAX_ENTRIES unless said. */
+  maxEntries?: number;
 }
 
 export interface UnpackResult {
@@ -71,7 +73,7 @@ export async function unpackLayer(
 ): Promise<UnpackResult> {
   let writer: LayerWriter | null = null;
   try {
-    writer = new LayerWriter(opts.libc, dest, opts.maxUnpackedSize);
+    writer = new LayerWriter(opts.libc, dest, opts.maxUnpackedSize, opts.maxEntries ?? MAX_ENTRIES);
     const { compression, chunks } = await decompressed(blob);
     const hash = createHash('sha256');
     const hashed = (async function* () {
@@ -121,6 +123,7 @@ class LayerWriter {
     private readonly libc: Libc,
     dest: string,
     private readonly max: number,
+    private readonly maxEntries: number,
   ) {
     this.root = libc.open(dest, DIR_FLAGS);
   }
@@ -132,7 +135,7 @@ class LayerWriter {
 
   async add(entry: TarEntry): Promise<void> {
     const name = entry.name;
-    if (++this.entries > MAX_ENTRIES) throw new LayerError(`layer has more than ${MAX_ENTRIES} entries`);
+    if (++this.entries > this.maxEntries) throw new LayerError(`layer has more than ${this.maxEntries} entries`);
     const path = layerPath(name);
     if ('refused' in path) throw entryError(name, path.refused);
     const role = entryRole(path.parts);

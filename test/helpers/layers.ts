@@ -95,6 +95,15 @@ export async function* chunked(bytes: Uint8Array, size = 64 * 1024): AsyncGenera
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
+export interface UnpackAs {
+  mediaType?: string;
+  /** --max-unpacked-size */
+  max?: number;
+  maxEntries?: number;
+  /** The size of the blob's chunks. */
+  chunk?: number;
+}
+
 /**
  * A scratch area: `dest`, the empty snapshot directory, and beside it the
  * canaries a hostile layer would reach for (`outside.txt`, `canary/file`,
@@ -114,13 +123,13 @@ export class Scene {
     this.before = this.outside();
   }
 
-  unpack(layer: Uint8Array | AsyncIterable<Uint8Array>, opts: { mediaType?: string; max?: number; chunk?: number } = {}): Promise<UnpackResult> {
+  unpack(layer: Uint8Array | AsyncIterable<Uint8Array>, opts: UnpackAs = {}): Promise<UnpackResult> {
     const blob = layer instanceof Uint8Array ? chunked(layer, opts.chunk) : layer;
-    return unpackLayer(blob, opts.mediaType ?? OCI_TAR, this.dest, { libc: host.libc, maxUnpackedSize: opts.max ?? 1 << 30 });
+    return unpackLayer(blob, opts.mediaType ?? OCI_TAR, this.dest, { libc: host.libc, maxUnpackedSize: opts.max ?? 1 << 30, maxEntries: opts.maxEntries });
   }
 
   /** The unpack must fail with exactly `message`, a LayerError, and leave everything beside dest as it was. */
-  async refuses(layer: Uint8Array, message: string, opts: { mediaType?: string; max?: number; chunk?: number } = {}): Promise<LayerError> {
+  async refuses(layer: Uint8Array, message: string, opts: UnpackAs = {}): Promise<LayerError> {
     let error: unknown = null;
     try {
       await this.unpack(layer, opts);

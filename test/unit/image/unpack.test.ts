@@ -6,8 +6,9 @@ import { execa } from 'execa';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LayerError } from '../../../lib/image/layer-error.ts';
+import { MAX_ENTRIES } from '../../../lib/image/unpack.ts';
 import { isRoot } from '../../helpers/cli.ts';
-import { END, entry, OCI_GZIP, OCI_TAR, OCI_ZSTD, own, type PackEntry, paxHeader, Scene, tarOf } from '../../helpers/layers.ts';
+import { END, entry, OCI_GZIP, OCI_TAR, OCI_ZSTD, own, type PackEntry, paxHeader, Scene, tarOf, type UnpackAs } from '../../helpers/layers.ts';
 
 // Every test unpacks into a fresh Scene: dest/ (the snapshot) beside
 // outside.txt and canary/file, which hostile layers aim at; `refuses`
@@ -32,7 +33,7 @@ const rootTest = (title: string, fn: (s: Scene) => Promise<void>, why = 'other o
 /** Missing parents are made root's: a layer that leaves them out unpacks only as root. */
 const IMPLICIT = 'missing parent directories are chowned to root';
 const anyTest = (title: string, fn: (s: Scene) => Promise<void>) => test(title, withScene(fn));
-type RefuseOptions = { root?: string; max?: number; mediaType?: string };
+type RefuseOptions = UnpackAs & { root?: string };
 const refused = (title: string, layer: (s: Scene) => Promise<Uint8Array> | Uint8Array, message: (s: Scene) => string, opts: RefuseOptions = {}) => {
   const fn = async (s: Scene) => {
     await s.refuses(await layer(s), message(s), opts);
@@ -232,6 +233,13 @@ anyTest('a gzip bomb is refused by its header, before anything is written', asyn
 anyTest('exactly --max-unpacked-size is allowed; size counts file content only', async (s) => {
   const result = await s.unpack(await tarOf([{ name: 'a', body: 'x'.repeat(600) }, { name: 'b', body: 'y'.repeat(400) }, { name: 'h', type: 'link', linkname: 'a' }, { name: 'd/', type: 'directory' }]), { max: 1000 });
   assert.is(result.size, 1000);
+});
+
+refused('more entries than the bound, ignored ones included', () => tarOf([{ name: 'a/' , type: 'directory' }, { name: 'a/b', body: '' }, { name: '.wh..wh.aufs' }, { name: 'c', body: '' }]),
+  () => 'layer has more than 3 entries', { maxEntries: 3 });
+
+test('the entry bound is a million by default', () => {
+  assert.is(MAX_ENTRIES, 1_000_000);
 });
 
 // --- compression and the diffID ---
