@@ -9,9 +9,12 @@
 # installed. RUNS (default 5) rounds, every command once a round into a
 # fresh directory, after a sync. MiB/s are of the uncompressed tar; minipod
 # is timed inside its process (as a pull runs it), the commands from outside.
+# DIR (default: a temporary directory, on /tmp's filesystem) is where the
+# layer is unpacked: on a disk the page cache and the journal weigh in as
+# they do for a pull; on a tmpfs (DIR=/dev/shm) what is left is CPU.
 # Needs root (ownership, as a real unpack), zstd, and node_modules.
-# usage: sh bench/unpack.sh          writes bench/results/unpack.{md,json}
-#        OUT=DIR RUNS=2 sh bench/unpack.sh
+# usage: sh bench/unpack.sh          writes bench/results/unpack-FS.{md,json} (FS: ext4, tmpfs...)
+#        OUT=DIR RUNS=2 DIR=/dev/shm sh bench/unpack.sh
 set -eu
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -23,7 +26,8 @@ SRC=${SRC:-usr/lib/python3.11 usr/share/perl usr/lib/git-core usr/lib/node_modul
 deno=node_modules/deno/deno
 mkdir -p "$OUT"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+work=$(mktemp -d -p "${DIR:-$tmp}")
+trap 'rm -rf "$work" "$tmp"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -68,16 +72,17 @@ run_one() {
 for round in $(seq "$RUNS"); do
   echo "bench: round $round of $RUNS" >&2
   for c in $cases; do
-    dest=$tmp/dest
+    dest=$work/dest
     rm -rf "$dest" && mkdir "$dest" && sync
     echo "$c $(run_one "$c" "$dest")" >>"$tmp/times"
   done
 done
-rm -rf "$tmp/dest"
+rm -rf "$work/dest"
+fs=$(stat -f -c %T "$work")
 
-node - "$tmp/times" "$bytes" "$entries" "$OUT" "$present" <<'JS'
+node - "$tmp/times" "$bytes" "$entries" "$OUT" "$present" "$fs" <<'JS'
 const fs = require('node:fs');
-const [times, bytes, entries, out, src] = process.argv.slice(2);
+const [times, bytes, entries, out, src, fsType] = process.argv.slice(2);
 const runs = {};
 for (const line of fs.readFileSync(times, 'utf8').trim().split('\n')) {
   const [c, ms] = line.split(' ');
@@ -91,13 +96,13 @@ const rows = Object.entries(runs).map(([c, ms]) => {
 });
 const floor = (compression) => rows.find((r) => r.tool === 'tar' && r.compression === compression).ms;
 const lines = [
-  `Layer: ${mib.toFixed(1)} MiB uncompressed, ${entries} entries (${src.trim()}); ${rows[0].runs.length} runs each; median (min-max).`,
+  `Layer: ${mib.toFixed(1)} MiB uncompressed, ${entries} entries (${src.trim()}), unpacked on ${fsType}; ${rows[0].runs.length} runs each; median (min-max).`,
   '',
   '| extractor | compression | time (ms) | MiB/s | vs GNU tar |',
   '| --- | --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.tool} | ${r.compression} | ${r.ms.toFixed(0)} | ${r.mibs.toFixed(0)} (${r.min.toFixed(0)}-${r.max.toFixed(0)}) | ${(r.ms / floor(r.compression)).toFixed(2)}x |`),
 ];
-fs.writeFileSync(`${out}/unpack.md`, `${lines.join('\n')}\n`);
-fs.writeFileSync(`${out}/unpack.json`, `${JSON.stringify({ bytes: Number(bytes), entries: Number(entries), src: src.trim().split(' '), rows }, null, 2)}\n`);
+fs.writeFileSync(`${out}/unpack-${fsType}.md`, `${lines.join('\n')}\n`);
+fs.writeFileSync(`${out}/unpack-${fsType}.json`, `${JSON.stringify({ bytes: Number(bytes), entries: Number(entries), src: src.trim().split(' '), fs: fsType, rows }, null, 2)}\n`);
 console.log(lines.join('\n'));
 JS

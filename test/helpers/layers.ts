@@ -9,7 +9,9 @@ import { type Header, pack } from 'tar-stream';
 import * as assert from 'uvu/assert';
 import { LayerError } from '../../lib/image/layer-error.ts';
 import { type UnpackResult, unpackLayer } from '../../lib/image/unpack.ts';
+import { ENOSYS } from '../../lib/sys/errno.ts';
 import { openHost } from '../../lib/sys/host.ts';
+import { Libc, type RawLibc } from '../../lib/sys/libc.ts';
 
 export const host = await openHost();
 export const OCI_TAR = 'application/vnd.oci.image.layer.v1.tar';
@@ -90,6 +92,23 @@ export const gnuLong = (type: 'L' | 'K', text: string) => entry({ name: '././@Lo
 
 export const END = Buffer.alloc(1024);
 
+/**
+ * This host's libc as on a kernel without openat2 (before 5.6, or a
+ * seccomp filter answering ENOSYS): Libc then walks paths itself.
+ */
+export function withoutOpenat2(libc: Libc): Libc {
+  const raw = Object.create(libc.raw) as RawLibc;
+  let errno = 0;
+  raw.errno = () => errno || libc.raw.errno();
+  raw.openat2 = () => ((errno = ENOSYS), -1);
+  for (const name of Object.keys(libc.raw) as (keyof RawLibc)[]) {
+    if (name === 'errno' || name === 'openat2') continue;
+    const call = libc.raw[name] as (...args: unknown[]) => number;
+    (raw as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => ((errno = 0), call(...args));
+  }
+  return new Libc(raw);
+}
+
 /** `bytes` as a blob arriving in chunks of `size` bytes (the parser must not care where they split). */
 export async function* chunked(bytes: Uint8Array, size = 64 * 1024): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
@@ -102,6 +121,7 @@ export interface UnpackAs {
   maxEntries?: number;
   /** The size of the blob's chunks. */
   chunk?: number;
+  libc?: Libc;
 }
 
 /**
@@ -125,7 +145,8 @@ export class Scene {
 
   unpack(layer: Uint8Array | AsyncIterable<Uint8Array>, opts: UnpackAs = {}): Promise<UnpackResult> {
     const blob = layer instanceof Uint8Array ? chunked(layer, opts.chunk) : layer;
-    return unpackLayer(blob, opts.mediaType ?? OCI_TAR, this.dest, { libc: host.libc, maxUnpackedSize: opts.max ?? 1 << 30, maxEntries: opts.maxEntries });
+    const libc = opts.libc ?? host.libc;
+    return unpackLayer(blob, opts.mediaType ?? OCI_TAR, this.dest, { libc, maxUnpackedSize: opts.max ?? 1 << 30, maxEntries: opts.maxEntries });
   }
 
   /** The unpack must fail with exactly `message`, a LayerError, and leave everything beside dest as it was. */

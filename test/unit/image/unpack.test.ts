@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -8,7 +8,9 @@ import * as assert from 'uvu/assert';
 import { LayerError } from '../../../lib/image/layer-error.ts';
 import { MAX_ENTRIES } from '../../../lib/image/unpack.ts';
 import { isRoot } from '../../helpers/cli.ts';
-import { END, entry, OCI_GZIP, OCI_TAR, OCI_ZSTD, own, type PackEntry, paxHeader, Scene, tarOf, type UnpackAs } from '../../helpers/layers.ts';
+import {
+  END, entry, host, OCI_GZIP, OCI_TAR, OCI_ZSTD, own, type PackEntry, paxHeader, Scene, tarOf, type UnpackAs, withoutOpenat2,
+} from '../../helpers/layers.ts';
 
 // Every test unpacks into a fresh Scene: dest/ (the snapshot) beside
 // outside.txt and canary/file, which hostile layers aim at; `refuses`
@@ -116,6 +118,38 @@ anyTest('a symlink is created as it is, never followed; a later file of its name
   assert.equal(s.listing(), [`out f 644 ${own.uid}:${own.gid} =new`, `passwd l 777 ${own.uid}:${own.gid} -> /etc/passwd`]);
   s.assertOutsideUnchanged();
 });
+
+anyTest('on a kernel without openat2 the walk refuses the same symlinks and unpacks the same tree', async (s) => {
+  const libc = withoutOpenat2(host.libc);
+  const layer = await tarOf([
+    { name: 'etc/', type: 'directory' }, { name: 'etc/hosts', body: 'h' }, { name: 'etc/hostname', type: 'link', linkname: 'etc/hosts' },
+    { name: 'etc/sub/', type: 'directory' }, { name: 'etc/sub/deep', body: 'd' }, { name: 'etc/up', type: 'symlink', linkname: '../..' },
+  ]);
+  await s.unpack(layer, { libc });
+  const u = `${own.uid}:${own.gid}`;
+  assert.equal(s.listing(), [`etc d 755 ${u}`, `etc/hostname f 644 ${u} =h`, `etc/hosts f 644 ${u} =h`, `etc/sub d 755 ${u}`, `etc/sub/deep f 644 ${u} =d`, `etc/up l 777 ${u} -> ../..`]);
+  const other = new Scene();
+  try {
+    await other.refuses(await tarOf([{ name: 'link', type: 'symlink', linkname: other.canary }, { name: 'link/file', body: 'pwned' }]),
+      'layer entry "link/file": "link" is a symlink: writing through it is refused', { libc });
+  } finally {
+    other.remove();
+  }
+});
+
+for (const [kernel, libc] of [['openat2', host.libc], ['no openat2', withoutOpenat2(host.libc)]] as const) {
+  anyTest(`a symlink planted in the snapshot behind the unpacker's back is not followed either (${kernel})`, async (s) => {
+    // The record of what the layer made does not know it: the descriptors and O_EXCL are what stop it.
+    symlinkSync(s.canary, join(s.dest, 'etc'));
+    await s.refuses(await tarOf([{ name: 'etc/passwd', body: 'pwned' }]), 'layer entry "etc/passwd": mkdirat(/, "etc"): EEXIST', { libc });
+  });
+  anyTest(`an entry of the name of a planted symlink replaces the link, never writes through it (${kernel})`, async (s) => {
+    symlinkSync(join(s.canary, 'file'), join(s.dest, 'f'));
+    await s.unpack(await tarOf([{ name: 'f', body: 'replaced' }]), { libc });
+    assert.equal(s.listing(), [`f f 644 ${own.uid}:${own.gid} =replaced`]);
+    s.assertOutsideUnchanged();
+  });
+}
 
 // --- hard links ---
 
