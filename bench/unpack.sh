@@ -78,7 +78,7 @@ for round in $(seq "$RUNS"); do
   done
 done
 rm -rf "$work/dest"
-fs=$(stat -f -c %T "$work")
+fs=$(df --output=fstype "$work" | tail -1)
 
 node - "$tmp/times" "$bytes" "$entries" "$OUT" "$present" "$fs" <<'JS'
 const fs = require('node:fs');
