@@ -119,7 +119,7 @@ async function readArchive(
   protect: (digests: string[]) => Promise<void>,
 ): Promise<ArchiveIndex> {
   const archive = new ArchiveIndex();
-  const entries = tarEntries(input);
+  const entries = tarEntries(input, () => 'load: the input is not a docker save or OCI archive (not a tar)');
   try {
     for (;;) {
       let next: IteratorResult<TarEntry>;
@@ -146,37 +146,36 @@ async function readEntry(
   maxEntry: number,
   protect: (digests: string[]) => Promise<void>,
 ): Promise<void> {
-  const { header } = entry;
-  const name = archiveName(header.name);
-  if (name === null) throw new MinipodError(`load: archive entry "${header.name}" is not a relative path inside the archive`);
-  const what = `load: archive entry "${header.name}"`;
+  const name = archiveName(entry.name);
+  if (name === null) throw new MinipodError(`load: archive entry "${entry.name}" is not a relative path inside the archive`);
+  const what = `load: archive entry "${entry.name}"`;
   try {
-    if (header.type === 'symlink') {
-      const target = linkTarget(name, header.linkname);
+    if (entry.type === 'symlink') {
+      const target = linkTarget(name, entry.linkname);
       if (target !== null) archive.links.set(name, target);
-    } else if (header.type === 'link') {
-      const target = archiveName(header.linkname);
-      if (target === null) throw new MinipodError(`a hard link to "${header.linkname}", which is not a relative path inside the archive`);
+    } else if (entry.type === 'link') {
+      const target = archiveName(entry.linkname);
+      if (target === null) throw new MinipodError(`a hard link to "${entry.linkname}", which is not a relative path inside the archive`);
       archive.links.set(name, target);
-    } else if (header.type === 'file' || header.type === 'contiguous-file') {
-      if (header.size > maxEntry) throw new MinipodError(`${header.size} bytes, more than the ${maxEntry} allowed`);
+    } else if (entry.type === 'file') {
+      if (entry.size > maxEntry) throw new MinipodError(`${entry.size} bytes, more than the ${maxEntry} allowed`);
       const oci = OCI_BLOB.exec(name);
       if (METADATA.has(name)) {
-        if (header.size > MAX_METADATA) throw new MinipodError(`${header.size} bytes, more than the ${MAX_METADATA} allowed`);
-        archive.metadata.set(name, await readAll(entry));
+        if (entry.size > MAX_METADATA) throw new MinipodError(`${entry.size} bytes, more than the ${MAX_METADATA} allowed`);
+        archive.metadata.set(name, await readAll(entry.body));
       } else if (oci) {
-        const desc = { digest: `sha256:${oci[1]}`, size: header.size };
+        const desc = { digest: `sha256:${oci[1]}`, size: entry.size };
         await protect([desc.digest]);
-        await store.content.ingest(desc, entry);
+        await store.content.ingest(desc, entry.body);
         archive.blobs.set(name, desc);
       } else {
-        archive.blobs.set(name, await store.content.ingestComputed(entry, maxEntry, 'content', (got) => protect([got.digest])));
+        archive.blobs.set(name, await store.content.ingestComputed(entry.body, maxEntry, 'content', (got) => protect([got.digest])));
       }
     }
     // Directories, devices, fifos: nothing an image archive is made of.
     // Whatever was not read (a blob already present) is drained: the tar
     // stream moves on only once an entry is read to its end.
-    await readAll(entry, false);
+    await readAll(entry.body, false);
   } catch (err) {
     throw wrapError(what, err);
   }

@@ -33,6 +33,7 @@ export const O_NONBLOCK = 0o4000;
 export const O_PATH = 0o10000000;
 
 export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
 
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
@@ -51,7 +52,19 @@ export const RESOLVE_NO_SYMLINKS = 0x04;
 export const RESOLVE_BENEATH = 0x08;
 export const RESOLVE_IN_ROOT = 0x10;
 
+export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+/**
+ * glibc's makedev(): bits 0-7 the minor's low 8, 8-19 the major's low 12,
+ * 20-43 the rest of the minor, 44- the rest of the major. Arithmetic, not
+ * bit operators: a dev_t is 64 bits and JavaScript's shifts are 32. (The
+ * kernel keeps 12 bits of major and 20 of minor; glibc refuses the rest.)
+ */
+export function makedev(major: number, minor: number): number {
+  return (minor % 256) + (major % 4096) * 2 ** 8 + Math.floor(minor / 256) * 2 ** 20 + Math.floor(major / 4096) * 2 ** 44;
+}
 
 export const AF_INET = 2;
 export const SOCK_DGRAM = 2;

@@ -61,6 +61,16 @@ export class FakeLibc implements RawLibc {
     return this.call('readlinkat', [dirfd, path], -1);
   };
   mkdirat = (dirfd: number, path: string, mode: number) => this.call('mkdirat', [dirfd, path, mode]);
+  mknodat = (dirfd: number, path: string, mode: number, dev: number) => this.call('mknodat', [dirfd, path, mode, dev]);
+  symlinkat = (target: string, dirfd: number, path: string) => this.call('symlinkat', [target, dirfd, path]);
+  linkat = (olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number) =>
+    this.call('linkat', [olddirfd, oldpath, newdirfd, newpath, flags]);
+  fchownat = (dirfd: number, path: string, uid: number, gid: number, flags: number) => this.call('fchownat', [dirfd, path, uid, gid, flags]);
+  fchmodat = (dirfd: number, path: string, mode: number, flags: number) => this.call('fchmodat', [dirfd, path, mode, flags]);
+  utimensat = (dirfd: number, path: string, times: Uint8Array, flags: number) =>
+    this.call('utimensat', [dirfd, path, [...new BigInt64Array(times.buffer, times.byteOffset, 4)].map(Number), flags]);
+  lsetxattr = (path: string, name: string, value: Uint8Array, size: number, flags: number) =>
+    this.call('lsetxattr', [path, name, value.slice(0, size), flags]);
   close = (fd: number) => this.call('close', [fd]);
   pipe2 = (fds: Int32Array, flags: number) => {
     fds[0] = this.nextFd++;

@@ -32,6 +32,13 @@ export function koffiLibc(): RawLibc {
   const openat = fn('int openat(int dirfd, const char *path, int flags, ...)');
   const readlinkat = fn('intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)');
   const mkdirat = fn('int mkdirat(int dirfd, const char *path, uint32_t mode)');
+  const mknodat = fn('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)');
+  const symlinkat = fn('int symlinkat(const char *target, int dirfd, const char *path)');
+  const linkat = fn('int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)');
+  const fchownat = fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)');
+  const fchmodat = fn('int fchmodat(int dirfd, const char *path, uint32_t mode, int flags)');
+  const utimensat = fn('int utimensat(int dirfd, const char *path, const uint8_t *times, int flags)');
+  const lsetxattr = fn('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)');
   const close = fn('int close(int fd)');
   const pipe2 = fn('int pipe2(_Out_ int32_t *fds, int flags)');
   const read = fn('intptr_t read(int fd, _Out_ uint8_t *buf, size_t count)');
@@ -64,6 +71,13 @@ export function koffiLibc(): RawLibc {
     openat: (dirfd, path, flags, mode) => openat(dirfd, path, flags, 'uint32_t', mode),
     readlinkat: (dirfd, path, buf, size) => readlinkat(dirfd, path, buf, size),
     mkdirat: (dirfd, path, mode) => mkdirat(dirfd, path, mode),
+    mknodat: (dirfd, path, mode, dev) => mknodat(dirfd, path, mode, dev),
+    symlinkat: (target, dirfd, path) => symlinkat(target, dirfd, path),
+    linkat: (olddirfd, oldpath, newdirfd, newpath, flags) => linkat(olddirfd, oldpath, newdirfd, newpath, flags),
+    fchownat: (dirfd, path, uid, gid, flags) => fchownat(dirfd, path, uid, gid, flags),
+    fchmodat: (dirfd, path, mode, flags) => fchmodat(dirfd, path, mode, flags),
+    utimensat: (dirfd, path, times, flags) => utimensat(dirfd, path, times, flags),
+    lsetxattr: (path, name, value, size, flags) => lsetxattr(path, name, value, size, flags),
     close: (fd) => close(fd),
     pipe2: (fds, flags) => pipe2(fds, flags),
     read: (fd, buf, count) => read(fd, buf, count),

@@ -1,5 +1,5 @@
 import { MinipodError } from '../errors.ts';
-import { cloneFlagNames, MNT_DETACH } from './constants.ts';
+import { cloneFlagNames, makedev, MNT_DETACH } from './constants.ts';
 import { ENOSYS, errnoName } from './errno.ts';
 import { openat2Walk, WalkErrno } from './openat2-walk.ts';
 
@@ -26,6 +26,14 @@ export interface RawLibc {
   openat(dirfd: number, path: string, flags: number, mode: number): number;
   readlinkat(dirfd: number, path: string, buf: Uint8Array, size: number): number;
   mkdirat(dirfd: number, path: string, mode: number): number;
+  mknodat(dirfd: number, path: string, mode: number, dev: number): number;
+  symlinkat(target: string, dirfd: number, path: string): number;
+  linkat(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): number;
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): number;
+  fchmodat(dirfd: number, path: string, mode: number, flags: number): number;
+  /** `times` is struct timespec[2] (atime, mtime): four i64, seconds then nanoseconds. */
+  utimensat(dirfd: number, path: string, times: Uint8Array, flags: number): number;
+  lsetxattr(path: string, name: string, value: Uint8Array, size: number, flags: number): number;
   close(fd: number): number;
   pipe2(fds: Int32Array, flags: number): number;
   read(fd: number, buf: Uint8Array, count: number): number;
@@ -43,6 +51,9 @@ export interface RawLibc {
   socket(domain: number, type: number, protocol: number): number;
   ioctl(fd: number, request: number, arg: Uint8Array): number;
 }
+
+/** A time as struct timespec holds it: whole seconds (negative before 1970) and nanoseconds. */
+export type Timespec = [seconds: number, nanoseconds: number];
 
 /** A failed system call: `setns(/proc/4242/ns/net, CLONE_NEWNET): EPERM`. */
 export class SyscallError extends MinipodError {
@@ -145,6 +156,46 @@ export class Libc {
     this.check(this.raw.mkdirat(dirfd, path, mode), 'mkdirat', `${what}, ${JSON.stringify(path)}`);
   }
 
+  openat(dirfd: number, path: string, flags: number, mode: number, what: string): number {
+    return this.check(this.raw.openat(dirfd, path, flags, mode), 'openat', `${what}, ${JSON.stringify(path)}`);
+  }
+
+  mknodat(dirfd: number, path: string, mode: number, major: number, minor: number, what: string): void {
+    this.check(this.raw.mknodat(dirfd, path, mode, makedev(major, minor)), 'mknodat', `${what}, ${JSON.stringify(path)}, ${major}:${minor}`);
+  }
+
+  symlinkat(target: string, dirfd: number, path: string, what: string): void {
+    this.check(this.raw.symlinkat(target, dirfd, path), 'symlinkat', `${JSON.stringify(target)}, ${what}, ${JSON.stringify(path)}`);
+  }
+
+  linkat(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number, whatOld: string, whatNew: string): void {
+    this.check(
+      this.raw.linkat(olddirfd, oldpath, newdirfd, newpath, flags),
+      'linkat',
+      `${whatOld}, ${JSON.stringify(oldpath)}, ${whatNew}, ${JSON.stringify(newpath)}`,
+    );
+  }
+
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number, what: string): void {
+    this.check(this.raw.fchownat(dirfd, path, uid, gid, flags), 'fchownat', `${what}, ${JSON.stringify(path)}, ${uid}:${gid}`);
+  }
+
+  fchmodat(dirfd: number, path: string, mode: number, what: string): void {
+    // Linux's fchmodat has no AT_SYMLINK_NOFOLLOW: callers never name a symlink.
+    this.check(this.raw.fchmodat(dirfd, path, mode, 0), 'fchmodat', `${what}, ${JSON.stringify(path)}, 0${mode.toString(8)}`);
+  }
+
+  /** Times as [seconds, nanoseconds]; `flags` AT_SYMLINK_NOFOLLOW sets a symlink's own. */
+  utimensat(dirfd: number, path: string, atime: Timespec, mtime: Timespec, flags: number, what: string): void {
+    const times = new BigInt64Array([BigInt(atime[0]), BigInt(atime[1]), BigInt(mtime[0]), BigInt(mtime[1])]);
+    this.check(this.raw.utimensat(dirfd, path, new Uint8Array(times.buffer), flags), 'utimensat', `${what}, ${JSON.stringify(path)}`);
+  }
+
+  /** `what` stands for `path` in the message (a /proc/self/fd path means nothing to a reader). */
+  lsetxattr(path: string, name: string, value: Uint8Array, what: string): void {
+    this.check(this.raw.lsetxattr(path, name, value, value.length, 0), 'lsetxattr', `${what}, ${name}`);
+  }
+
   close(fd: number): void {
     this.check(this.raw.close(fd), 'close', String(fd));
   }
@@ -164,9 +215,7 @@ export class Libc {
   }
 
   mknod(path: string, mode: number, major: number, minor: number): void {
-    // makedev() for the small numbers of the standard devices.
-    const dev = (major << 8) | minor;
-    this.check(this.raw.mknod(path, mode, dev), 'mknod', `${path}, ${major}:${minor}`);
+    this.check(this.raw.mknod(path, mode, makedev(major, minor)), 'mknod', `${path}, ${major}:${minor}`);
   }
 
   mkdir(path: string, mode: number): void {

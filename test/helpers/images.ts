@@ -118,24 +118,22 @@ export const testUnpack: Unpacker = async (blob, mediaType, dest, opts): Promise
       yield chunk as Buffer;
     }
   })();
-  for await (const entry of tarEntries(hashed)) {
-    const name = entry.header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+  for await (const entry of tarEntries(hashed, () => 'test unpacker: not a tar')) {
+    const name = entry.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
     if (name.split('/').includes('..')) throw new Error(`test unpacker: entry ${name} leaves the layer`);
     const base = name.split('/').pop()!;
     const path = join(dest, name);
     if (base === '.wh..wh..opq') info.opaque.push(`/${dirname(name)}`.replace(/\/\.$/, '/'));
     else if (base.startsWith('.wh.')) info.whiteouts.push(`/${join(dirname(name), base.slice(4))}`);
-    else if (entry.header.type === 'directory') mkdirSync(path, { recursive: true });
-    else if (entry.header.type === 'file') {
+    else if (entry.type === 'directory') mkdirSync(path, { recursive: true });
+    else if (entry.type === 'file') {
       const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(Buffer.from(c));
-      info.size += entry.header.size ?? 0;
+      for await (const c of entry.body) chunks.push(Buffer.from(c));
+      info.size += entry.size;
       if (info.size > opts.maxUnpackedSize) throw new Error(`test unpacker: more than ${opts.maxUnpackedSize} bytes`);
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, Buffer.concat(chunks));
-      continue;
     }
-    entry.resume();
   }
   info.diffID = `sha256:${hash.digest('hex')}`;
   return info;
