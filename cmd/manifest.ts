@@ -51,7 +51,7 @@ export async function planFromFile(
   file: string,
   imagesDir: string,
   opts: { name?: string; quiet?: boolean; pull?: PullStep } = {},
-): Promise<{ plan: PodPlan; manifest: unknown }> {
+): Promise<{ plan: PodPlan; manifest: unknown; leases: ImageStore | null }> {
   const { manifest, dir } = await loadManifest(file);
   if (opts.name !== undefined && isObject(manifest) && isObject(manifest.metadata)) manifest.metadata.name = opts.name;
   const { pod, warnings } = parsePod(manifest);
@@ -59,5 +59,5 @@ export async function planFromFile(
   // Only a manifest naming pulled or loaded images opens the store (and the libc its lock needs).
   const store = usesStore(pod, imagesDir) ? await openImageStore(imagesDir) : null;
   if (store && opts.pull) await pullWithBackoff(pod, store, opts.pull);
-  return { plan: planPod(pod, { manifestDir: dir, imagesDir, store, uid: newPodUid(), node: nodeInfo() }), manifest };
+  return { plan: planPod(pod, { manifestDir: dir, imagesDir, store, uid: newPodUid(), node: nodeInfo() }), manifest, leases: store };
 }

@@ -89,7 +89,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     progress: pullProgress(process.stderr),
     ...(values.detach ? {} : { backoffSeconds }),
   };
-  const { plan, manifest } = await planFromFile(file, globals.images, { name: nameOverride, pull });
+  const { plan, manifest, leases } = await planFromFile(file, globals.images, { name: nameOverride, pull });
   if (values.detach) {
     if (values.stats || values.output !== undefined) throw new MinipodError('-d: --stats and -o are for a pod in the foreground; see minipod ps and inspect');
     const { id } = await request(globals.root, {
@@ -130,6 +130,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     const launched = await launchPod(ctx, plan, {
       stateRoot: globals.root,
       detached: false,
+      leases,
       manifest,
       cgroups: cgroupManager === 'disabled' ? null : openCgroups({ parent: cgroupParent, pidsLimit }),
       stats: values.stats === true,
