@@ -14,13 +14,14 @@
 // the credentials themselves; the token is kept for the client's life.
 import { Buffer } from 'node:buffer';
 import { MinipodError } from '../errors.ts';
+import { isDigest, sha256 } from '../image/digest.ts';
 import { type Platform, chooseManifest, formatPlatform, imageEntries, runsOn } from '../image/platform.ts';
-import { type Reference, canonicalName, isDigest } from '../image/reference.ts';
+import { type Reference, canonicalName } from '../image/reference.ts';
 import { isObject } from '../spec/json.ts';
 import { type Challenge, basicAuthorization, parseChallenges, parseTokenResponse, tokenURL } from './auth.ts';
 import { type CredentialSearch, type Env, findCredentials } from './credentials.ts';
 import { type HttpResponse, Transport, describeNetworkError, endpointsFor } from './http.ts';
-import { type Descriptor, MANIFEST_ACCEPT, type Manifest, configPlatform, parseManifest, sha256 } from './manifest.ts';
+import { type Descriptor, MANIFEST_ACCEPT, type Manifest, configPlatform, parseManifest } from './manifest.ts';
 
 export type { Descriptor } from './manifest.ts';
 

@@ -2,9 +2,8 @@
 // fetched on their word: each descriptor a valid digest and a size that is a
 // safe integer, each layer a type minipod can unpack. Pure: the registry
 // client and an archive loader read the same documents.
-import { createHash } from 'node:crypto';
 import { MinipodError } from '../errors.ts';
-import { isDigest } from '../image/reference.ts';
+import { isDigest } from '../image/digest.ts';
 import type { Platform } from '../image/platform.ts';
 import { isObject, isStringArray, type Obj } from '../spec/json.ts';
 
@@ -51,11 +50,6 @@ export interface Descriptor {
 export type Manifest =
   | { kind: 'index'; mediaType: string; manifests: Descriptor[] }
   | { kind: 'manifest'; mediaType: string; config: Descriptor; layers: Descriptor[] };
-
-/** `sha256:<hex>` of `bytes`. */
-export function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 /** How a layer of this media type is compressed; undefined for a type that is not a layer minipod unpacks. */
 export function layerCompression(mediaType: string): Compression | undefined {
