@@ -14,7 +14,8 @@ import { isObject, isStringArray } from '../spec/json.ts';
 import type { BlobDescriptor } from './content.ts';
 import { sha256, shortDigest } from './digest.ts';
 import { normalizeName } from './reference.ts';
-import { hostPlatform, MEDIA_TYPES, parseIndex, pickPlatform, type Platform, platformString } from './manifest.ts';
+import { isManifestType, MEDIA_TYPES, parseIndex } from './manifest.ts';
+import { chooseManifest, formatPlatform, hostPlatform, type Platform } from './platform.ts';
 import type { ImageStore } from './store.ts';
 import { type TarEntry, tarEntries } from './tar-entries.ts';
 
@@ -223,8 +224,8 @@ function ociImages(store: ImageStore, archive: ArchiveIndex, platform: Platform)
       return { names, manifestDigest: entry.digest };
     }
     const nested = parseIndex(store.content.readBlob(entry.digest), `load: index ${shortDigest(entry.digest)}`);
-    const picked = pickPlatform(nested, platform);
-    if (!picked) throw new MinipodError(`load: index ${shortDigest(entry.digest)} has no manifest for ${platformString(platform)}`);
+    const picked = chooseManifest(nested.manifests.filter((d) => isManifestType(d.mediaType)), platform);
+    if (!picked) throw new MinipodError(`load: index ${shortDigest(entry.digest)} has no manifest for ${formatPlatform(platform)}`);
     return { names, manifestDigest: picked.digest, indexDigest: entry.digest };
   });
 }

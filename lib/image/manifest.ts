@@ -1,10 +1,10 @@
 // The JSON documents of an image as the OCI image spec and Docker's schema 2
-// write them: manifests, indexes (Docker's manifest lists), image configs;
-// and the choice of a platform's manifest in an index, as containerd makes it.
+// write them: manifests, indexes (Docker's manifest lists), image configs.
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray, type Obj } from '../spec/json.ts';
 import { digestHex, isDigest } from './digest.ts';
 import { type ImageConfig, parseImageConfig } from './image.ts';
+import type { Platform } from './platform.ts';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -19,12 +19,6 @@ export const MEDIA_TYPES = {
 
 const MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
 
 export interface Descriptor {
   mediaType: string;
@@ -83,6 +77,11 @@ export function parseDocument(bytes: Uint8Array, what: string): { manifest: Mani
       layers: doc.layers.map((d, i) => descriptor(d, `${what}: layers[${i}]`)),
     },
   };
+}
+
+/** Whether an index entry of this media type is an image manifest (not an index, nor anything else). */
+export function isManifestType(mediaType: string): boolean {
+  return MANIFEST_TYPES.includes(mediaType);
 }
 
 export function parseManifest(bytes: Uint8Array, what: string): Manifest {
@@ -150,32 +149,4 @@ function descriptor(value: unknown, what: string): Descriptor {
     d.annotations = annotations as Record<string, string>;
   }
   return d;
-}
-
-/** Node's process.arch in Go's GOARCH words, which image platforms use. */
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-export function hostPlatform(): Platform {
-  return normalisePlatform({ os: 'linux', architecture: GOARCH[process.arch] ?? process.arch });
-}
-
-/** `linux/arm64/v8`, as --platform takes it and repositories.json keeps it. */
-export function platformString(p: Platform): string {
-  return [p.os, p.architecture, ...(p.variant ? [p.variant] : [])].join('/');
-}
-
-/** containerd's normalisation: arm64 means v8 unless said otherwise, arm means v7. */
-function normalisePlatform(p: Platform): Platform {
-  const variant = p.variant || (p.architecture === 'arm64' ? 'v8' : p.architecture === 'arm' ? 'v7' : undefined);
-  return variant ? { ...p, variant } : { os: p.os, architecture: p.architecture };
-}
-
-/** The entry of `index` for `want`, or null: os and architecture equal, and the variant, once both are normalised. */
-export function pickPlatform(index: Index, want: Platform): Descriptor | null {
-  const w = normalisePlatform(want);
-  return index.manifests.find((d) => {
-    if (!d.platform || !MANIFEST_TYPES.includes(d.mediaType)) return false;
-    const p = normalisePlatform(d.platform);
-    return p.os === w.os && p.architecture === w.architecture && p.variant === w.variant;
-  }) ?? null;
 }

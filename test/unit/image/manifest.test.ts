@@ -1,10 +1,9 @@
 // The image documents: manifests and indexes (OCI and Docker schema 2),
 // image configs (the fields a container runs with, as strictly as a
-// directory image's config.json, and rootfs), platform choice; and the
-// placeholder name normaliser.
+// directory image's config.json, and rootfs).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hostPlatform, type Index, parseConfigBlob, parseDocument, parseIndex, parseManifest, pickPlatform, platformString } from '../../../lib/image/manifest.ts';
+import { parseConfigBlob, parseDocument, parseIndex, parseManifest } from '../../../lib/image/manifest.ts';
 import { minipodError } from '../../helpers/assert.ts';
 import { sha256 } from '../../helpers/images.ts';
 
@@ -78,22 +77,5 @@ for (const [blob, message] of BAD_CONFIGS) {
     assert.is(minipodError(() => parseConfigBlob(blob, 'cfg')), message);
   });
 }
-
-test('pickPlatform: os, architecture and variant, arm64 meaning v8 unless said; an entry without a platform is never picked', () => {
-  const m = (architecture: string, variant?: string) => d(architecture + (variant ?? ''), 'application/vnd.oci.image.manifest.v1+json', { platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) } });
-  const index: Index = {
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [d('attestation', 'application/vnd.oci.image.manifest.v1+json'), m('amd64'), m('arm', 'v6'), m('arm', 'v7'), m('arm64', 'v8')],
-  };
-  assert.is(pickPlatform(index, { os: 'linux', architecture: 'amd64' })?.digest, sha256('amd64'));
-  assert.is(pickPlatform(index, { os: 'linux', architecture: 'arm64' })?.digest, sha256('arm64v8'));
-  assert.is(pickPlatform(index, { os: 'linux', architecture: 'arm' })?.digest, sha256('armv7'));
-  assert.is(pickPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v6' })?.digest, sha256('armv6'));
-  assert.is(pickPlatform(index, { os: 'linux', architecture: 's390x' }), null);
-  assert.is(pickPlatform({ ...index, manifests: [m('arm64')] }, { os: 'linux', architecture: 'arm64', variant: 'v8' })?.digest, sha256('arm64'));
-  assert.is(platformString({ os: 'linux', architecture: 'arm64', variant: 'v8' }), 'linux/arm64/v8');
-  assert.is(hostPlatform().os, 'linux');
-  assert.is(hostPlatform().architecture, { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64']);
-});
 
 test.run();
