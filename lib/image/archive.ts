@@ -12,6 +12,7 @@ import { posix } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
 import type { BlobDescriptor } from './content.ts';
+import { sniff } from './decompress.ts';
 import { sha256, shortDigest } from './digest.ts';
 import { normalizeName } from './reference.ts';
 import { isManifestType, MEDIA_TYPES, parseIndex } from './manifest.ts';
@@ -295,10 +296,8 @@ async function dockerImages(store: ImageStore, archive: ArchiveIndex, protect: (
 
 /** A docker save layer is a tar, or (from other tools) a compressed one: its first bytes say which. */
 function layerMediaType(store: ImageStore, digest: string): string {
-  const head = store.content.readBlobHead(digest, 4);
-  if (head[0] === 0x1f && head[1] === 0x8b) return MEDIA_TYPES.dockerLayerGzip;
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return MEDIA_TYPES.ociLayerZstd;
-  return MEDIA_TYPES.dockerLayer;
+  const compression = sniff(store.content.readBlobHead(digest, 4));
+  return compression === 'gzip' ? MEDIA_TYPES.dockerLayerGzip : compression === 'zstd' ? MEDIA_TYPES.ociLayerZstd : MEDIA_TYPES.dockerLayer;
 }
 
 /** One entry per manifest, its names gathered: an archive may list an image once per tag. */
