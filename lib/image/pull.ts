@@ -6,7 +6,7 @@
 // short anywhere leaves blobs that are whole or nothing, and no name: the
 // next pull finds what is whole and fetches the rest.
 import { RegistryClient } from '../registry/client.ts';
-import type { Descriptor } from '../registry/manifest.ts';
+import type { Descriptor } from './manifest.ts';
 import type { Env } from '../registry/credentials.ts';
 import type { Platform } from './platform.ts';
 import type { PullProgress } from './progress.ts';

@@ -9,7 +9,7 @@ import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
 import type { Libc } from '../sys/libc.ts';
 import { DigestError, type ContentStore } from './content.ts';
-import { digestHex, shortDigest } from './digest.ts';
+import { digestHex, digestsNamedIn, shortDigest } from './digest.ts';
 import { syncPath, writeSynced } from './durable.ts';
 import { createHeld, sweepUnheld } from './held.ts';
 
@@ -130,12 +130,7 @@ export class SnapshotStore {
 
   /** The diff IDs of the snapshots present (complete or not: a directory under a final name). */
   list(): string[] {
-    try {
-      return readdirSync(this.dir).filter((name) => /^[0-9a-f]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    return digestsNamedIn(this.dir);
   }
 
   /** Rename the snapshot to a held temporary name: gone for every reader at once, deleted by `destroy`. */
