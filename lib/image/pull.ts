@@ -5,7 +5,8 @@
 // unpack each once; only then does the name point at the image. A pull cut
 // short anywhere leaves blobs that are whole or nothing, and no name: the
 // next pull finds what is whole and fetches the rest.
-import { RegistryClient } from '../registry/client.ts';
+import { wrapError } from '../errors.ts';
+import { RegistryClient, RegistryError } from '../registry/client.ts';
 import type { Descriptor } from './manifest.ts';
 import type { Env } from '../registry/credentials.ts';
 import type { Platform } from './platform.ts';
@@ -39,9 +40,16 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
       await eachLimited(image.layers, CONCURRENT_LAYERS, async (layer, i) => {
         const { diffID } = layers[i]!;
         const progress = opts.progress.layer(layer.digest, layer.size);
-        if (store.snapshots.has(diffID)) return progress.done(true);
-        if (!store.content.hasBlob(layer.digest)) await fetchBlob(client, store, layer, progress.add);
-        await store.snapshots.ensure({ digest: layer.digest, mediaType: layer.mediaType, diffID }, { maxUnpackedSize: opts.maxUnpackedSize });
+        // The same layer unpacked from another blob (loaded uncompressed, pulled gzipped) still needs this image's blob.
+        const [unpacked, fetched] = [store.snapshots.has(diffID), store.content.hasBlob(layer.digest)];
+        if (unpacked && fetched) return progress.done(true);
+        try {
+          if (!fetched) await fetchBlob(client, store, layer, progress.add);
+          if (!unpacked) await store.snapshots.ensure({ digest: layer.digest, mediaType: layer.mediaType, diffID }, { maxUnpackedSize: opts.maxUnpackedSize });
+        } catch (err) {
+          // The registry's errors already say which pull they are of.
+          throw err instanceof RegistryError ? err : wrapError(`pull ${canonicalName(ref)}`, err);
+        }
         progress.done();
       });
       return store.commitImage({
