@@ -3,13 +3,13 @@
 // of this machine's read, and a look at the store that says whether a pull
 // left anything half-done in sight.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { assertBaseline, snapshot } from './baseline.ts';
+import { assertBaseline, minipodCgroups, snapshot } from './baseline.ts';
 import { cliCommand, isRoot, Scratch } from './cli.ts';
 
 const repo = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
@@ -175,7 +175,10 @@ export interface ImageContext {
  * found them. `setup` runs once before the first test (a registry, built
  * and pushed images) and what it hands to `teardown` is stopped after the
  * last, whatever happened. Without root every test is skipped, saying why:
- * unpacking keeps owners, device nodes and trusted.* xattrs.
+ * unpacking keeps owners, device nodes and trusted.* xattrs. A test that
+ * ran no pod (its state root was never made) leaves the cgroups unchecked:
+ * it made none, and the pods other suites on the machine run come and go
+ * meanwhile.
  */
 export function imageSuite<T>(name: string, setup: () => Promise<T>, teardown: (value: T | undefined) => Promise<void>) {
   const s = suite(name);
@@ -202,7 +205,7 @@ export function imageSuite<T>(name: string, setup: () => Promise<T>, teardown: (
         failure = err;
       }
       try {
-        await assertBaseline(before, scratch.root);
+        await assertBaseline(existsSync(scratch.root) ? before : { ...before, cgroups: minipodCgroups() }, scratch.root);
       } catch (err) {
         if (failure) console.error(`  and "${title}" also left something behind: ${(err as Error).message}`);
         failure ??= err;

@@ -49,24 +49,22 @@ const blobGets = (proxy: FaultProxy) => proxy.requests.filter((r) => r.method ==
 /**
  * After a pull that failed (or was killed, `finished` false): no name, no
  * blob but the image's and each its digest, no snapshot but the image's,
- * whole, each from a blob present.
+ * each whole.
  */
 async function assertNothingHalfDone(scratch: Scratch, images: string, image: BuiltImage, finished = true): Promise<void> {
   assert.equal(await imageNames(scratch, images), [], 'no image');
   assert.equal(storeProblems(images, { finished }), []);
   const own = new Set([image.manifest.digest, image.config.digest, ...image.layers.map((l) => l.digest)]);
   assert.equal(blobsIn(images).filter((d) => !own.has(d)), [], 'no blob of another image');
-  const layers = new Map(image.layers.map((l) => [l.diffID, l.digest]));
-  for (const diffID of snapshotsIn(images)) {
-    assert.ok(layers.has(diffID), `snapshot ${diffID} is one of the image's layers`);
-    assert.ok(blobsIn(images).includes(layers.get(diffID)!), `snapshot ${diffID}: its blob is kept`);
-  }
+  // A snapshot may stand without its blob (unpacked as it arrived, checked by its diff ID): the next pull fetches only the blob.
+  const diffIDs = new Set(image.layers.map((l) => l.diffID));
+  assert.equal(snapshotsIn(images).filter((d) => !diffIDs.has(d)), [], 'no snapshot of another layer');
 }
 
 /**
  * The same pull without a fault: it succeeds, fetches exactly the layer
  * blobs that were missing (once each), and says `already exists` for
- * exactly the layers already unpacked.
+ * exactly the layers already unpacked with their blob.
  */
 async function assertRetryCompletes(scratch: Scratch, images: string, proxy: FaultProxy, image: BuiltImage): Promise<void> {
   proxy.clearFaults();
@@ -80,7 +78,7 @@ async function assertRetryCompletes(scratch: Scratch, images: string, proxy: Fau
   assert.equal(blobGets(proxy).filter((d) => layerDigests.has(d)), image.layers.filter((l) => !blobs.has(l.digest)).map((l) => l.digest).sort(), 'only the missing layers fetched');
   const { layers, other } = pullOutput(r.stderr);
   assert.equal(other, []);
-  assert.equal([...layers].sort(), image.layers.map((l) => [short(l.digest), unpacked.has(l.diffID) ? 'already exists' : 'pulled']).sort());
+  assert.equal([...layers].sort(), image.layers.map((l) => [short(l.digest), unpacked.has(l.diffID) && blobs.has(l.digest) ? 'already exists' : 'pulled']).sort());
   assert.equal(await imageNames(scratch, images), [`${proxy.host}/feature:1`]);
   assert.equal(snapshotsIn(images), image.layers.map((l) => l.diffID).sort());
   assert.equal(storeProblems(images), []);
@@ -101,25 +99,28 @@ const BUSYBOX_LAYER = layer(0); // about 1 MiB, gzip
 const manifest = () => '/v2/feature/manifests/1';
 const config = (image: BuiltImage) => `/v2/feature/blobs/${image.config.digest}`;
 const got = (proxy: FaultProxy, path: string) => escape(`GET ${proxy.url}${path}: `);
+/** What the store says of a blob may come with more context (the layer, the URL) after `pull REF: `. */
+const LAYER_CONTEXT = '(?:.+: )?';
 
 const CASES: FaultCase[] = [
   {
     title: 'a layer with one byte flipped (wrong digest)',
     target: FEATURE_LAYER,
     fault: { kind: 'flip' },
-    line: ({ image }) => `${escape(`blob ${shortDigest(image.layers[2]!.digest)}: digest mismatch: got sha256:`)}${HEX}`,
+    line: ({ image }) => `${LAYER_CONTEXT}${escape(`blob ${shortDigest(image.layers[2]!.digest)}: digest mismatch: got sha256:`)}${HEX}`,
   },
   {
     title: 'a layer one byte short (Content-Length says so)',
     target: FEATURE_LAYER,
     fault: { kind: 'short' },
-    line: ({ image }) => escape(`blob ${shortDigest(image.layers[2]!.digest)}: expected ${image.layers[2]!.size} bytes, got ${image.layers[2]!.size - 1} (truncated)`),
+    // The store's count of bytes, or the unpacker's end of the gzip stream: either way, which layer and that it is truncated.
+    line: ({ image }) => `(?:${LAYER_CONTEXT}${escape(`blob ${shortDigest(image.layers[2]!.digest)}: expected ${image.layers[2]!.size} bytes, got ${image.layers[2]!.size - 1} (truncated)`)}|.*${image.layers[2]!.digest.slice(7, 15)}.*truncated.*)`,
   },
   {
     title: 'a layer one byte long',
     target: FEATURE_LAYER,
     fault: { kind: 'long' },
-    line: ({ image }) => escape(`blob ${shortDigest(image.layers[2]!.digest)}: expected ${image.layers[2]!.size} bytes, got more`),
+    line: ({ image }) => `${LAYER_CONTEXT}${escape(`blob ${shortDigest(image.layers[2]!.digest)}: expected ${image.layers[2]!.size} bytes, got more`)}`,
   },
   {
     title: 'a layer cut off after 1000 bytes of its announced length',
