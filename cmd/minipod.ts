@@ -14,6 +14,11 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   exec: () => import('./exec.ts'),
   gc: () => import('./gc.ts'),
   supervise: () => import('./supervise.ts'),
+  pull: () => import('./pull.ts'),
+  load: () => import('./load.ts'),
+  images: () => import('./images.ts'),
+  rmi: () => import('./rmi.ts'),
+  image: () => import('./image.ts'),
 };
 
 const GLOBAL_OPTIONS = {
@@ -40,10 +45,15 @@ Verbs:
   rm POD          remove a finished pod's state and logs (-f: stop it first)
   inspect POD     a pod's state as JSON, with its namespaces (--format table)
   gc              clean up after pods whose supervisor is gone (--logs: their logs too)
+  pull REF        pull an image from a registry into the image store (--platform, --tls-verify=false)
+  load            load a docker save or OCI archive (-i FILE, or stdin)
+  images          list the images in the store (-q, -o json)
+  rmi REF...      remove images no pod uses (-f: untag all the same)
+  image prune     remove unnamed images and what no image uses
 
 Global options (before the verb, as in podman):
   --root DIR      runtime state (default /run/minipod, or $MINIPOD_ROOT)
-  --images DIR    local image store (default <minipod>/images, or $MINIPOD_IMAGES)
+  --images DIR    image store: pulled, loaded and directory images (default <minipod>/images, or $MINIPOD_IMAGES)
   -h, --help      this help; 'minipod VERB --help' for a verb's
   --version       print the version`;
 

@@ -9,7 +9,9 @@ import { launchPod } from '../lib/supervisor/launch.ts';
 import type { PodSupervisor, StopSignal } from '../lib/supervisor/pod.ts';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
+import { IMAGE_PULL_OPTIONS, pullSettings } from './images-common.ts';
 import { planFromFile } from './manifest.ts';
+import { pullProgress } from '../lib/image/progress.ts';
 import { oneOf, seconds } from './options.ts';
 import type { VerbArgs } from './verb.ts';
 
@@ -27,10 +29,15 @@ The pod gets a cgroup with one child per container (and one for the pause),
 under <minipod's own cgroup>/minipod or --cgroup-parent, with the manifest's
 cpu and memory limits and a pod pids limit (--pids-limit, default 4096);
 --stats prints what each container used; --cgroup-manager disabled runs
-without cgroups (no limits).`;
+without cgroups (no limits).
+Images are pulled as the kubelet pulls them, by each container's
+imagePullPolicy (default: Always for :latest or no tag, else IfNotPresent);
+a failed pull is ErrImagePull (exit 125), or, for a pod whose containers
+restart, tried again after a backoff (ImagePullBackOff) until it succeeds.`;
 
 export const usage = `minipod [GLOBAL OPTIONS] run [-d] [--name NAME] [--grace SECONDS] [--backoff SECONDS] [-o json] [--stats]
-                      [--cgroup-manager cgroupfs|disabled] [--cgroup-parent PATH] [--pids-limit N] FILE`;
+                      [--cgroup-manager cgroupfs|disabled] [--cgroup-parent PATH] [--pids-limit N]
+                      [--tls-verify=false] [--max-unpacked-size SIZE] FILE`;
 
 export const options = {
   detach: { type: 'boolean', short: 'd' },
@@ -42,6 +49,8 @@ export const options = {
   'cgroup-manager': { type: 'string' },
   'cgroup-parent': { type: 'string' },
   'pids-limit': { type: 'string' },
+  'tls-verify': IMAGE_PULL_OPTIONS['tls-verify'],
+  'max-unpacked-size': IMAGE_PULL_OPTIONS['max-unpacked-size'],
 } as const;
 
 /** The kubelet's default pod pids limit is unlimited; minipod's is a fork bomb's ceiling. */
@@ -74,7 +83,13 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
   const pidsLimit = positiveInteger(values['pids-limit'], 'pids-limit') ?? DEFAULT_PIDS_LIMIT;
   const cgroupParent = cgroupPath(values['cgroup-parent']);
   const nameOverride = typeof values.name === 'string' ? values.name : undefined;
-  const { plan, manifest } = await planFromFile(file, globals.images, { name: nameOverride });
+  // Pulled here, in the CLI, for a detached pod too: its progress and failure reach the user, and the shared supervisor finds the images present.
+  const pull = {
+    ...pullSettings(values),
+    progress: pullProgress(process.stderr),
+    ...(values.detach ? {} : { backoffSeconds }),
+  };
+  const { plan, manifest, leases } = await planFromFile(file, globals.images, { name: nameOverride, pull });
   if (values.detach) {
     if (values.stats || values.output !== undefined) throw new MinipodError('-d: --stats and -o are for a pod in the foreground; see minipod ps and inspect');
     const { id } = await request(globals.root, {
@@ -115,6 +130,7 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
     const launched = await launchPod(ctx, plan, {
       stateRoot: globals.root,
       detached: false,
+      leases,
       manifest,
       cgroups: cgroupManager === 'disabled' ? null : openCgroups({ parent: cgroupParent, pidsLimit }),
       stats: values.stats === true,

@@ -3,7 +3,7 @@ import type { Globals } from './globals.ts';
 import { planFromFile } from './manifest.ts';
 import type { VerbArgs } from './verb.ts';
 
-export const summary = 'Checks a manifest, and that its images exist, without running anything. Exits 0 when it would run, 125 when not.';
+export const summary = 'Checks a manifest, and that its images are present (paths, directory images, and pulled or loaded ones: it pulls nothing), without running anything. Exits 0 when it would run, 125 when not.';
 export const usage = 'minipod [GLOBAL OPTIONS] validate FILE';
 export const options = {} as const;
 

@@ -11,12 +11,12 @@ import type { PodPlan } from '../spec/plan-types.ts';
 import { withLock } from '../state/lock.ts';
 import { removeLogs } from '../state/store.ts';
 import { launchPod } from '../supervisor/launch.ts';
-import { podId, type PodSupervisor } from '../supervisor/pod.ts';
+import { type ImageLeases, podId, type PodSupervisor } from '../supervisor/pod.ts';
 import { answers } from './client.ts';
 import { type Reply, type Request, type RunRequest, socketPath } from './protocol.ts';
 
 export interface Planner {
-  (file: string, images: string, name: string | undefined): Promise<{ plan: PodPlan; manifest: unknown }>;
+  (file: string, images: string, name: string | undefined): Promise<{ plan: PodPlan; manifest: unknown; leases: ImageLeases | null }>;
 }
 
 /** How long a supervisor started for a request waits for it before giving up. */
@@ -44,10 +44,11 @@ export async function serve(ctx: RuntimeContext, root: string, plan: Planner): P
   };
 
   async function run(req: RunRequest): Promise<Reply> {
-    const { plan: podPlan, manifest } = await plan(req.file, req.images, req.name);
+    const { plan: podPlan, manifest, leases } = await plan(req.file, req.images, req.name);
     const { supervisor, done } = await launchPod(ctx, podPlan, {
       stateRoot: root,
       detached: true,
+      leases,
       manifest,
       cgroups: req.cgroups ? openCgroups({ parent: req.cgroupParent, pidsLimit: req.pidsLimit }) : null,
       stats: false,

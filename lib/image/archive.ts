@@ -13,7 +13,7 @@ import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
 import type { BlobDescriptor } from './content.ts';
 import { sha256, shortDigest } from './digest.ts';
-import { canonicalImageName } from './local-reference.ts';
+import { normalizeName } from './reference.ts';
 import { hostPlatform, MEDIA_TYPES, parseIndex, pickPlatform, type Platform, platformString } from './manifest.ts';
 import type { ImageStore } from './store.ts';
 import { type TarEntry, tarEntries } from './tar-entries.ts';
@@ -241,7 +241,7 @@ function ociNames(annotations: Record<string, string>, what: string): string[] {
   const name = full ?? (ref !== undefined && /[/:@]/.test(ref) ? ref : undefined);
   if (name === undefined) return [];
   try {
-    return [canonicalImageName(name)];
+    return [normalizeName(name)];
   } catch (err) {
     throw wrapError(what, err);
   }
@@ -282,7 +282,7 @@ async function dockerImages(store: ImageStore, archive: ArchiveIndex, protect: (
     const manifestDigest = store.content.writeBlob(manifest);
     const names = (entry.RepoTags ?? []).map((tag) => {
       try {
-        return canonicalImageName(tag);
+        return normalizeName(tag);
       } catch (err) {
         throw wrapError(`${what}: RepoTags`, err);
       }

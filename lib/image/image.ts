@@ -5,11 +5,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
+import { canonicalName, parseReference, type Reference } from './reference.ts';
 
 export interface ImageLocation {
   /** Absolute directory of the manifest file: relative image paths start there. */
   manifestDir: string;
-  /** The image store: one `<name>/rootfs/` (+ optional `<name>/config.json`) per image. */
+  /** The image store: its pulled and loaded images, and one `<name>/rootfs/` (+ optional `<name>/config.json`) per directory image. */
   imagesDir: string;
 }
 
@@ -27,35 +28,68 @@ export interface ImageConfig {
   StopSignal?: string;
 }
 
-// A Docker-style name: lower-case path components, an optional tag. Neither
-// a registry port nor a digest: the store is a directory, not a registry. No
-// component can be '.' or '..', so a name never leaves the store.
+/** An image as a container runs it. */
+export interface ResolvedImage {
+  /** Layer directories, bottom first. */
+  layers: string[];
+  config: ImageConfig;
+  /** containerStatuses[].imageID: `repository@manifest-digest` for an image of the store, '' for a directory. */
+  imageID: string;
+}
+
+/** What planning reads of the store: the image a canonical name designates, if present. */
+export interface StoreImages {
+  lookup(name: string): { layers: string[]; config: ImageConfig; manifestDigest: string } | null;
+}
+
+// A directory image's name: lower-case path components, an optional tag.
+// No component can be '.' or '..', so a name never leaves the store.
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?$`);
 
+export const isPathImage = (image: string) => /^\.{0,2}\//.test(image);
+
+/**
+ * A directory image of the store, `<imagesDir>/<name>/rootfs` (what `make`
+ * builds for busybox), one directory per name as written, except that
+ * `:latest` is the untagged name; null when there is none. Such an image is
+ * local: it is never pulled, whatever the pull policy, as podman treats its
+ * `localhost/` images.
+ */
+export function directoryImage(image: string, imagesDir: string): string | null {
+  if (!IMAGE_NAME.test(image)) return null;
+  // resolve, not join: the plan promises absolute paths whatever imagesDir is.
+  const dir = resolve(imagesDir, image.replace(/:latest$/, ''));
+  return isDirectory(join(dir, 'rootfs')) ? dir : null;
+}
+
 /**
  * `/x`, `./x` and `../x` name a root filesystem directory (relative to the
- * manifest), with no image config. Anything else names an image in the store,
- * one directory per name as written: `busybox:1.36` is `<imagesDir>/busybox:1.36/`,
- * except that `:latest` is the untagged name, so `busybox:latest` and `busybox`
- * are both `<imagesDir>/busybox/`.
+ * manifest), with no image config; a directory image of the store comes
+ * next; anything else is a reference to an image pulled or loaded into the
+ * store (`redis:7` is docker.io/library/redis:7).
  */
-export function resolveImage(image: string, field: string, opts: ImageLocation): { rootfs: string; config: ImageConfig } {
-  if (/^\.{0,2}\//.test(image)) {
+export function resolveImage(image: string, field: string, opts: ImageLocation, store: StoreImages | null): ResolvedImage {
+  if (isPathImage(image)) {
     const rootfs = resolve(opts.manifestDir, image);
     if (!isDirectory(rootfs)) throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs})`);
-    return { rootfs, config: {} };
+    return { layers: [rootfs], config: {}, imageID: '' };
   }
-  if (!IMAGE_NAME.test(image)) {
-    throw new MinipodError(`${field}: image "${image}" is not a path (/..., ./..., ../...) nor an image name (name[:tag])`);
+  const dir = directoryImage(image, opts.imagesDir);
+  if (dir) {
+    return { layers: [join(dir, 'rootfs')], config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`), imageID: '' };
   }
-  // resolve, not join: the plan promises absolute paths whatever imagesDir is.
-  const dir = resolve(opts.imagesDir, image.replace(/:latest$/, ''));
-  const rootfs = join(dir, 'rootfs');
-  if (!isDirectory(rootfs)) {
-    throw new MinipodError(`${field}: image "${image}" not found (looked in ${rootfs}; run make to build the busybox image)`);
+  let ref: Reference;
+  try {
+    ref = parseReference(image);
+  } catch (err) {
+    throw wrapError(field, err);
   }
-  return { rootfs, config: readImageConfig(join(dir, 'config.json'), `${field}: image "${image}"`) };
+  const found = store?.lookup(canonicalName(ref));
+  if (!found) {
+    throw new MinipodError(`${field}: image "${image}" is not in the image store ${opts.imagesDir} (minipod pull ${image}; the busybox image: make)`);
+  }
+  return { layers: found.layers, config: found.config, imageID: `${ref.domain}/${ref.path}@${found.manifestDigest}` };
 }
 
 function isDirectory(path: string): boolean {

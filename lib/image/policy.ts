@@ -25,8 +25,13 @@ export class ImagePullError extends MinipodError {
   constructor(
     readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'ImagePullBackOff',
     readonly detail: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; field?: string } = {},
   ) {
-    super(`${reason}: ${detail}`, options);
+    super(`${options.field ? `${options.field}: ` : ''}${reason}: ${detail}`, options.cause === undefined ? {} : { cause: options.cause });
+  }
+
+  /** The same, said of the manifest's field (`spec.containers[0].image`). */
+  of(field: string): ImagePullError {
+    return new ImagePullError(this.reason, this.detail, { field, cause: this.cause });
   }
 }

@@ -50,8 +50,9 @@ function finishedLine(r: Row): string {
   return `${r.name}: pulled ${mib(r.got)} in ${seconds.toFixed(1)}s (${mib(r.got / seconds)}/s)`;
 }
 
+/** KiB below a MiB, so that a small layer does not show as 0.0 MiB. */
 export function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
+  return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 class LineProgress implements PullProgress {

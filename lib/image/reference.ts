@@ -107,3 +107,8 @@ export function familiarName(r: Reference): string {
 function suffix(r: Reference): string {
   return (r.tag === undefined ? '' : `:${r.tag}`) + (r.digest === undefined ? '' : `@${r.digest}`);
 }
+
+/** A reference as written, by its canonical name: `redis` is `docker.io/library/redis:latest`. */
+export function normalizeName(s: string): string {
+  return canonicalName(parseReference(s));
+}

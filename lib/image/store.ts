@@ -17,7 +17,7 @@ import type { Libc } from '../sys/libc.ts';
 import { ContentStore } from './content.ts';
 import { digestHex, isDigest, shortDigest } from './digest.ts';
 import type { ImageConfig } from './image.ts';
-import { canonicalImageName } from './local-reference.ts';
+import { normalizeName } from './reference.ts';
 import { type ConfigBlob, type Manifest, parseConfigBlob, parseIndex, parseManifest, platformString } from './manifest.ts';
 import {
   checkLeaseId,
@@ -146,7 +146,7 @@ export class ImageStore {
    */
   async commitImage(req: { names: string[]; manifestDigest: string; indexDigest?: string }): Promise<ImageRecord> {
     for (const name of req.names) {
-      const canonical = canonicalImageName(name);
+      const canonical = normalizeName(name);
       if (canonical !== name) throw new MinipodError(`image name "${name}" is not canonical (it would be "${canonical}")`);
     }
     const m = req.manifestDigest;
@@ -331,7 +331,7 @@ export class ImageStore {
     if (isDigest(ref)) return images.has(ref) ? all(ref) : one(ids().filter((i) => i.id === ref), 'image ID');
     let name: string | undefined;
     try {
-      name = canonicalImageName(ref);
+      name = normalizeName(ref);
     } catch {
       // Not a name: maybe an ID prefix.
     }

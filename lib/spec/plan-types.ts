@@ -42,6 +42,8 @@ export interface ContainerPlan {
   name: string;
   /** The image as the manifest wrote it, for messages. */
   image: string;
+  /** `repository@sha256:<manifest digest>` as the CRI reports it; '' for a directory image. */
+  imageID: string;
   /** Absolute paths of the image's layer directories, bottom first (the container writes to its own layer above them). */
   layers: string[];
   /** argv[0] is looked up in the container's PATH when it has no slash. */

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { containerResources } from '../cgroup/limits.ts';
 import { capabilityMask } from '../security/capabilities.ts';
 import { MinipodError } from '../errors.ts';
-import { type ImageConfig, type ImageLocation, resolveImage } from '../image/image.ts';
+import { type ImageConfig, type ImageLocation, resolveImage, type StoreImages } from '../image/image.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
 import { nonRootViolation, resolveUser, type UserRequest } from '../image/user.ts';
 import { SIGTERM } from '../sys/constants.ts';
@@ -18,6 +18,8 @@ import { throughDescriptors } from './validate/container-checks.ts';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface PlanOptions extends ImageLocation {
+  /** The pulled and loaded images; null where the manifest names none (directory and path images need no store). */
+  store: StoreImages | null;
   /** metadata.uid for this run of the pod. */
   uid: string;
   /** The machine minipod runs on, as spec.nodeName and status.hostIP. */
@@ -132,7 +134,7 @@ function imageWorkingDir(name: string, config: ImageConfig): string | undefined 
 }
 
 function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, opts }: PodContext): ContainerPlan {
-  const image = resolveImage(c.image, `${path}.image`, opts);
+  const image = resolveImage(c.image, `${path}.image`, opts, opts.store);
   const declared = declaredEnv(c, fields);
   const argv = containerArgv(c, image.config, declared);
   if (argv.length === 0) {
@@ -150,6 +152,7 @@ function planContainer(c: ContainerSpec, path: string, { pod, hostname, fields, 
   return {
     name: c.name,
     image: c.image,
+    imageID: image.imageID,
     layers: image.layers,
     argv,
     env: Object.fromEntries(env),

@@ -41,8 +41,8 @@ export function containerStatus(c: ContainerStatus): IContainerStatus {
     ready: c.state === 'running',
     restartCount: c.restarts,
     image: c.image,
-    // Required by the API; kubelet leaves it empty when it has no image digest.
-    imageID: '',
+    // Required by the API; kubelet leaves it empty when it has no image digest (a directory image).
+    imageID: c.imageID,
     started: c.state === 'running',
   };
 }

@@ -52,6 +52,14 @@ export interface SuperviseOptions {
   /** First restart delay; kubelet's is 10 s. */
   backoffSeconds: number;
   events: PodEvents;
+  /** Where the pod says which images of the store it uses, so that rmi and prune leave them alone while it runs. */
+  leases: ImageLeases | null;
+}
+
+/** The image store's leases (lib/image/store.ts), as a pod takes and gives them back. */
+export interface ImageLeases {
+  addLease(id: string, podDir: string, manifestDigests: string[]): Promise<void>;
+  removeLease(id: string): Promise<void>;
 }
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
@@ -89,7 +97,7 @@ function newSlot(role: Role, plan: ContainerPlan, backoffSeconds: number): Slot 
     role,
     plan,
     status: {
-      name: plan.name, kind: role, image: plan.image, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null, usage: null,
+      name: plan.name, kind: role, image: plan.image, imageID: plan.imageID, restarts: 0, state: 'waiting', startedAt: null, last: null, previous: null, usage: null,
     },
     process: null,
     exited: Promise.resolve(),
@@ -147,6 +155,8 @@ export class PodSupervisor {
   private cgroups: PodCgroups | null = null;
   private ending = false;
   private stopSignal: StopSignal | null = null;
+  /** The pod holds a lease on its images in the store. */
+  private leased = false;
   private deadlineExceeded = false;
   private cancelDeadline: () => void = () => {};
   private failure: MinipodError | null = null;
@@ -190,6 +200,11 @@ export class PodSupervisor {
     try {
       this.dir = PodDir.create(this.options.stateRoot, this.id);
       this.saveState();
+      const images = [...new Set([...this.plan.initContainers, ...this.plan.containers].flatMap((c) => (c.imageID ? [c.imageID.slice(c.imageID.lastIndexOf('@') + 1)] : [])))];
+      if (images.length > 0) {
+        await this.options.leases!.addLease(this.id, this.dir.path, images);
+        this.leased = true;
+      }
       this.volumes = prepareVolumes(this.plan.volumes, this.dir);
       this.cgroups = this.options.cgroups?.(this.id, podResources(
         this.plan.containers.map((c) => c.resources),
@@ -464,6 +479,7 @@ export class PodSupervisor {
     // A detached pod's state stays for ps, logs and inspect, until rm.
     if (this.options.detached) this.dir?.removeRuntime();
     else this.dir?.remove();
+    if (this.leased) await this.options.leases!.removeLease(this.id);
   }
 
   /** SIGTERM (or the image's StopSignal), then SIGKILL for what still runs at `deadline` (or at a second stop signal). */

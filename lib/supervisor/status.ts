@@ -28,6 +28,8 @@ export interface ContainerStatus {
   kind: 'init' | 'sidecar' | 'app';
   /** The image as the manifest wrote it. */
   image: string;
+  /** `repository@sha256:...` for an image of the store, '' for a directory image. */
+  imageID: string;
   restarts: number;
   /** waiting: not started yet (PodInitializing), or ended and due to restart (CrashLoopBackOff). */
   state: 'waiting' | 'running' | 'terminated';

@@ -26,7 +26,7 @@ export function tempRootfs(): { rootfs: string; remove(): void } {
 export function containerPlan(fields: Partial<ContainerPlan> & Pick<ContainerPlan, 'layers'>): ContainerPlan {
   return {
     name: 'app', image: 'busybox', argv: ['true'], env: {}, workingDir: '/',
-    user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false, stopSignal: 15,
+    user: { uid: 0, gid: 0, groups: [0] }, readOnlyRootFilesystem: false, mounts: [], sidecar: false, stopSignal: 15, imageID: '',
     resources: { memoryLimit: null, cpuLimitMilli: null, cpuRequestMilli: null },
     security: { capabilities: capabilityMask({}), noNewPrivs: true, privileged: false, seccomp: false },
     ...fields,

@@ -26,7 +26,7 @@ const CAPS = 'a80425fb';
 
 function container(fields: Partial<ContainerRecord> = {}): ContainerRecord {
   return {
-    name: 'app', kind: 'app', image: 'busybox', restarts: 0, state: 'running', startedAt: 1,
+    name: 'app', kind: 'app', image: 'busybox', imageID: '', restarts: 0, state: 'running', startedAt: 1,
     last: null, previous: null, usage: null, process: { pid: PID, startTime: '1' },
     exec: {
       env: { PATH: '/bin', HOME: '/home/me' }, user: { uid: 1000, gid: 3000, groups: [3000, 4000] }, workingDir: '/srv',

@@ -4,7 +4,6 @@
 // placeholder name normaliser.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalImageName } from '../../../lib/image/local-reference.ts';
 import { hostPlatform, type Index, parseConfigBlob, parseDocument, parseIndex, parseManifest, pickPlatform, platformString } from '../../../lib/image/manifest.ts';
 import { minipodError } from '../../helpers/assert.ts';
 import { sha256 } from '../../helpers/images.ts';
@@ -96,30 +95,5 @@ test('pickPlatform: os, architecture and variant, arm64 meaning v8 unless said; 
   assert.is(hostPlatform().os, 'linux');
   assert.is(hostPlatform().architecture, { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64']);
 });
-
-const NAMES: [string, string][] = [
-  ['busybox', 'docker.io/library/busybox:latest'],
-  ['busybox:1.36', 'docker.io/library/busybox:1.36'],
-  ['library/busybox', 'docker.io/library/busybox:latest'],
-  ['docker.io/busybox', 'docker.io/library/busybox:latest'],
-  ['index.docker.io/library/busybox:1', 'docker.io/library/busybox:1'],
-  ['bitnami/redis:7', 'docker.io/bitnami/redis:7'],
-  ['ghcr.io/org/app:1.2', 'ghcr.io/org/app:1.2'],
-  ['localhost/app', 'localhost/app:latest'],
-  ['localhost:5000/a/b/c:v1', 'localhost:5000/a/b/c:v1'],
-  ['127.0.0.1:5000/app', '127.0.0.1:5000/app:latest'],
-  [`redis@${sha256('x')}`, `docker.io/library/redis@${sha256('x')}`],
-  [`redis:7@${sha256('x')}`, `docker.io/library/redis@${sha256('x')}`],
-];
-for (const [name, canonical] of NAMES) {
-  test(`canonicalImageName: ${name}`, () => {
-    assert.is(canonicalImageName(name), canonical);
-  });
-}
-for (const bad of ['', 'Busybox', 'UPPER/name', 'a//b', 'name:', 'name:-tag', '../x', 'a b', `x@sha256:${'A'.repeat(64)}`]) {
-  test(`canonicalImageName refuses ${JSON.stringify(bad)}`, () => {
-    assert.is(minipodError(() => canonicalImageName(bad)), `"${bad}" is not an image reference`);
-  });
-}
 
 test.run();

@@ -32,14 +32,14 @@ test('on a terminal: every layer on its line, redrawn in place, at most every 10
   let t = 0;
   const p = pullProgress(out, () => t);
   const a = p.layer(D1, 2 * 1048576);
-  assert.equal(out.chunks, ['\r\x1b[2K111111111111: 0.0 MiB / 2.0 MiB 0.0 MiB/s\n']);
+  assert.equal(out.chunks, ['\r\x1b[2K111111111111: 0.0 KiB / 2.0 MiB 0.0 KiB/s\n']);
   p.layer(D2, 1048576);
   t = 50;
   a.add(1048576);
   assert.is(out.chunks.length, 2, 'no redraw within 100 ms');
   t = 1000;
   a.add(0);
-  assert.is(out.chunks[2], '\x1b[2A\r\x1b[2K111111111111: 1.0 MiB / 2.0 MiB 1.0 MiB/s\n\r\x1b[2K222222222222: 0.0 MiB / 1.0 MiB 0.0 MiB/s\n');
+  assert.is(out.chunks[2], '\x1b[2A\r\x1b[2K111111111111: 1.0 MiB / 2.0 MiB 1.0 MiB/s\n\r\x1b[2K222222222222: 0.0 KiB / 1.0 MiB 0.0 KiB/s\n');
   a.done();
   assert.match(out.chunks[3]!, /^\x1b\[2A\r\x1b\[2K111111111111: pulled 1\.0 MiB in 1\.0s/);
 });

@@ -5,7 +5,8 @@
 // reads them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalName, familiarName, isDigest, parseReference } from '../../../lib/image/reference.ts';
+import { canonicalName, familiarName, isDigest, normalizeName, parseReference } from '../../../lib/image/reference.ts';
+import { sha256 } from '../../helpers/images.ts';
 import { minipodError } from '../../helpers/assert.ts';
 
 const D = 'sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c';
@@ -179,5 +180,23 @@ test('isDigest: sha256 and 64 lower-case hex digits only', () => {
   assert.not.ok(isDigest(D.replace('sha256', 'sha512')));
   assert.not.ok(isDigest(D.slice(7)));
 });
+
+const NAMES: [string, string][] = [
+  ['busybox', 'docker.io/library/busybox:latest'],
+  ['busybox:1.36', 'docker.io/library/busybox:1.36'],
+  ['library/busybox', 'docker.io/library/busybox:latest'],
+  ['docker.io/busybox', 'docker.io/library/busybox:latest'],
+  ['index.docker.io/library/busybox:1', 'docker.io/library/busybox:1'],
+  ['bitnami/redis:7', 'docker.io/bitnami/redis:7'],
+  ['ghcr.io/org/app:1.2', 'ghcr.io/org/app:1.2'],
+  ['localhost/app', 'localhost/app:latest'],
+  ['localhost:5000/a/b/c:v1', 'localhost:5000/a/b/c:v1'],
+  ['127.0.0.1:5000/app', '127.0.0.1:5000/app:latest'],
+  [`redis@${sha256('x')}`, `docker.io/library/redis@${sha256('x')}`],
+  [`redis:7@${sha256('x')}`, `docker.io/library/redis@${sha256('x')}`],
+];
+for (const [name, canonical] of NAMES) {
+  test(`normalizeName: ${name} is ${canonical}`, () => assert.is(normalizeName(name), canonical));
+}
 
 test.run();

@@ -45,7 +45,7 @@ function pod(containers: Partial<ContainerSpec>[], spec: Spec = {}, metadata: Pa
 
 const node = { name: 'node-1', ip: '192.0.2.10' };
 const UID = '0b4c3a8e-6f1d-4c1e-9a57-3d2f6e8b9c01';
-const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node });
+const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node, store: null });
 const container = (c: Partial<ContainerSpec>, spec: Spec = {}) => plan(pod([c], spec)).containers[0]!;
 
 const planError = (p: PodManifest): string => minipodError(() => plan(p));
@@ -73,7 +73,7 @@ test('initContainers: errors name spec.initContainers[i]', () => {
   const p = pod([{}], { initContainers: [{ name: 'ok', image: 'busybox' }, { name: 'bad', image: 'nope' }] });
   assert.is(
     planError(p),
-    `spec.initContainers[1].image: image "nope" not found (looked in ${join(imagesDir, 'nope', 'rootfs')}; run make to build the busybox image)`,
+    `spec.initContainers[1].image: image "nope" is not in the image store ${imagesDir} (minipod pull nope; the busybox image: make)`,
   );
 });
 

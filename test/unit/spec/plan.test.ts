@@ -48,7 +48,10 @@ function pod(containers: Partial<ContainerSpec>[], spec: Partial<PodManifest['sp
 
 const node = { name: 'node-1', ip: '192.0.2.10' };
 const UID = '0b4c3a8e-6f1d-4c1e-9a57-3d2f6e8b9c01';
-const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node });
+const REDIS = { layers: ['/s/base/fs', '/s/top/fs'], config: { Cmd: ['redis-server'], User: '999' }, manifestDigest: `sha256:${'7'.repeat(64)}` };
+/** The store's images, as planning reads them: by canonical name. */
+const store = { lookup: (name: string) => (name === 'docker.io/library/redis:7' ? REDIS : null) };
+const plan = (p: PodManifest) => planPod(p, { manifestDir, imagesDir, uid: UID, node, store });
 const container = (c: Partial<ContainerSpec>) => plan(pod([c])).containers[0]!;
 
 const planError = (p: PodManifest): string => minipodError(() => plan(p));
@@ -74,6 +77,7 @@ test('pod defaults', () => {
   assert.equal(p.containers, [{
     name: 'c0',
     image: 'busybox',
+    imageID: '',
     layers: [join(imagesDir, 'busybox', 'rootfs')],
     argv: ['sh'],
     env: { PATH: DEFAULT_PATH, HOSTNAME: 'web' },
@@ -257,8 +261,19 @@ for (const [name, rootfs] of IMAGE_CASES) {
   });
 }
 
+test("image: a pulled image's layers and config come from the store, by canonical name, with the CRI's imageID", () => {
+  const c = container({ image: 'docker.io/library/redis:7' });
+  assert.equal([c.layers, c.argv, c.user.uid, c.imageID], [REDIS.layers, ['redis-server'], 999, `docker.io/library/redis@${REDIS.manifestDigest}`]);
+  assert.equal(container({ image: 'redis:7' }).layers, REDIS.layers);
+});
+
+test('image: a reference the store does not have, and one that is no reference, each in one line', () => {
+  assert.is(planError(pod([{ name: 'c', image: 'redis:8' }])), `spec.containers[0].image: image "redis:8" is not in the image store ${imagesDir} (minipod pull redis:8; the busybox image: make)`);
+  assert.is(planError(pod([{ name: 'c', image: 'Redis' }])), 'spec.containers[0].image: invalid reference format: "Redis": repository name must be lowercase');
+});
+
 test('image: the rootfs is absolute when the store path is not', () => {
-  const { layers } = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir), uid: UID, node }).containers[0]!;
+  const { layers } = planPod(pod([{}]), { manifestDir, imagesDir: relative(process.cwd(), imagesDir), uid: UID, node, store }).containers[0]!;
   assert.equal(layers, [join(imagesDir, 'busybox', 'rootfs')]);
 });
 
@@ -267,13 +282,13 @@ test('image: a store image reads config.json, null fields as unset', () => {
 });
 
 const IMAGE_ERROR_CASES: [string, string][] = [
-  ['foo', `spec.containers[0].image: image "foo" not found (looked in ${join(imagesDir, 'foo', 'rootfs')}; run make to build the busybox image)`],
-  ['busybox:1.0', `spec.containers[0].image: image "busybox:1.0" not found (looked in ${join(imagesDir, 'busybox:1.0', 'rootfs')}; run make to build the busybox image)`],
+  ['foo', `spec.containers[0].image: image "foo" is not in the image store ${imagesDir} (minipod pull foo; the busybox image: make)`],
+  ['busybox:1.0', `spec.containers[0].image: image "busybox:1.0" is not in the image store ${imagesDir} (minipod pull busybox:1.0; the busybox image: make)`],
   ['./missing', `spec.containers[0].image: image "./missing" not found (looked in ${join(manifestDir, 'missing')})`],
   ['./file', `spec.containers[0].image: image "./file" not found (looked in ${join(manifestDir, 'file')})`],
-  ['Busybox', 'spec.containers[0].image: image "Busybox" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
-  ['lib/../busybox', 'spec.containers[0].image: image "lib/../busybox" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
-  ['busybox@sha256:abc', 'spec.containers[0].image: image "busybox@sha256:abc" is not a path (/..., ./..., ../...) nor an image name (name[:tag])'],
+  ['Busybox', 'spec.containers[0].image: invalid reference format: "Busybox": repository name must be lowercase'],
+  ['lib/../busybox', 'spec.containers[0].image: invalid reference format: "lib/../busybox": invalid repository name "lib/../busybox"'],
+  ['busybox@sha256:abc', 'spec.containers[0].image: invalid reference format: "busybox@sha256:abc": invalid digest "sha256:abc"'],
   ['broken', `spec.containers[0].image: image "broken": ${join(imagesDir, 'broken', 'config.json')}: `],
   ['wrongtype', `spec.containers[0].image: image "wrongtype": ${join(imagesDir, 'wrongtype', 'config.json')}: config.Cmd must be an array of strings`],
 ];
@@ -290,9 +305,9 @@ test('planning errors of several containers are reported together, in manifest o
   const manifest = pod([{ image: 'foo', command: ['x'] }, { command: ['x'] }, { image: 'bar', command: ['x'] }]);
   manifest.spec.initContainers = [{ name: 'init', image: 'baz', command: ['x'] }];
   assert.is(planError(manifest), [
-    `spec.initContainers[0].image: image "baz" not found (looked in ${join(imagesDir, 'baz', 'rootfs')}; run make to build the busybox image)`,
-    `spec.containers[0].image: image "foo" not found (looked in ${join(imagesDir, 'foo', 'rootfs')}; run make to build the busybox image)`,
-    `spec.containers[2].image: image "bar" not found (looked in ${join(imagesDir, 'bar', 'rootfs')}; run make to build the busybox image)`,
+    `spec.initContainers[0].image: image "baz" is not in the image store ${imagesDir} (minipod pull baz; the busybox image: make)`,
+    `spec.containers[0].image: image "foo" is not in the image store ${imagesDir} (minipod pull foo; the busybox image: make)`,
+    `spec.containers[2].image: image "bar" is not in the image store ${imagesDir} (minipod pull bar; the busybox image: make)`,
   ].join('\n'));
 });
 

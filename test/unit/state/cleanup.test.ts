@@ -42,7 +42,7 @@ async function killSleepers(): Promise<void> {
 
 function container(name: string, process: ProcessRef | null, kind: ContainerRecord['kind'] = 'app'): ContainerRecord {
   return {
-    name, kind, image: 'busybox', restarts: 0, state: process ? 'running' : 'waiting', startedAt: process ? 1 : null,
+    name, kind, image: 'busybox', imageID: '', restarts: 0, state: process ? 'running' : 'waiting', startedAt: process ? 1 : null,
     last: null, previous: null, usage: null, process,
     exec: { env: {}, user: { uid: 0, gid: 0, groups: [] }, workingDir: '/', capabilities: '0', noNewPrivs: false, seccomp: false }, cgroupProcs: [],
   };

@@ -5,7 +5,7 @@ export const T0 = Date.UTC(2026, 10, 25, 15, 45, 41, 250);
 
 function ended(name: string, exitCode: number, reason: Termination['reason'], ms: number, message: string | null = null): ContainerStatus {
   const last = { exitCode, reason, message, startedAt: T0 + 40, finishedAt: T0 + 40 + ms };
-  return { name, kind: 'app', image: 'busybox', restarts: 0, state: 'terminated', startedAt: null, last, previous: null, usage: null };
+  return { name, kind: 'app', image: 'busybox', imageID: '', restarts: 0, state: 'terminated', startedAt: null, last, previous: null, usage: null };
 }
 
 /** A pod of one container exiting 0, one exiting 3 after a restart, one whose command is not there. */

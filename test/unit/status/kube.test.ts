@@ -45,6 +45,13 @@ test('a v1 PodStatus with kubelet field names; unknown fields left out', () => {
   });
 });
 
+test("an image of the store: imageID as the CRI reports it, repository@manifest digest", () => {
+  const pod = mixedPod();
+  const id = `127.0.0.1:5000/app@sha256:${'a'.repeat(64)}`;
+  pod.containers[0]!.imageID = id;
+  assert.is(podStatus(pod).containerStatuses![0]!.imageID, id);
+});
+
 test('a container in backoff when the pod stopped: waiting CrashLoopBackOff, its last run in lastState', () => {
   const pod = mixedPod();
   pod.containers = [{ ...pod.containers[1]!, state: 'waiting' }];

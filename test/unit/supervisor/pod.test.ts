@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rejects } from '../../helpers/assert.ts';
 import type { PodPlan, RestartPolicy } from '../../../lib/spec/plan-types.ts';
-import { type CgroupFactory, PodSupervisor } from '../../../lib/supervisor/pod.ts';
+import { type CgroupFactory, type ImageLeases, PodSupervisor } from '../../../lib/supervisor/pod.ts';
+import { MinipodError } from '../../../lib/errors.ts';
 import { Backoff, shouldRestart } from '../../../lib/supervisor/restart.ts';
 import { longTimeout, within } from '../../../lib/supervisor/timers.ts';
 import { SIGKILL, SIGTERM } from '../../../lib/sys/constants.ts';
@@ -20,6 +21,9 @@ interface Setup {
   init?: string[];
   deadline?: number;
   cgroups?: CgroupFactory;
+  leases?: ImageLeases;
+  /** Every container's image is this one of the store. */
+  imageID?: string;
 }
 
 function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Omit<Setup, 'names' | 'grace'> = {}) {
@@ -32,11 +36,11 @@ function setup(policy: RestartPolicy, names = ['a', 'b'], grace = 0.05, more: Om
     activeDeadlineSeconds: more.deadline ?? null, volumes: [],
     initContainers: (more.init ?? []).map((name) =>
       containerPlan({ name: name.replace('+', ''), image: 'x', layers: [image.rootfs], argv: [name.replace('+', '')], sidecar: name.endsWith('+') })),
-    containers: names.map((name) => containerPlan({ name, image: 'x', layers: [image.rootfs], argv: [name] })),
+    containers: names.map((name) => containerPlan({ name, image: 'x', layers: [image.rootfs], argv: [name], imageID: more.imageID ?? '' })),
   };
   const notices: string[] = [];
   const supervisor = new PodSupervisor(fake.ctx, plan, {
-    stateRoot, detached: false, manifest: {}, cgroups: more.cgroups ?? null, stats: true, backoffSeconds: 0.01, events: { line: () => {}, notice: (m) => notices.push(m) },
+    stateRoot, detached: false, manifest: {}, cgroups: more.cgroups ?? null, stats: true, backoffSeconds: 0.01, leases: more.leases ?? null, events: { line: () => {}, notice: (m) => notices.push(m) },
   });
   const kills = () => fake.libc.calls.filter(([n]) => n === 'kill').map(([, pid, sig]) => [pid, sig]);
   /** What was started, in order, by container name (the pause is the helper's -a /pause). */
@@ -61,6 +65,49 @@ test('all containers exit 0: Succeeded, exit 0, the pause is stopped, the pod di
     assert.is(r.phase, 'Succeeded');
     assert.equal(r.containers.map((c) => c.last?.reason), ['Completed', 'Completed']);
     assert.equal(t.kills(), [[t.pause, SIGTERM]]);
+    assert.equal(readdirSync(t.stateRoot), []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+const DIGEST = `sha256:${'d'.repeat(64)}`;
+
+/** Leases as the image store takes them, recorded. */
+function recordingLeases(refuse = false) {
+  const calls: unknown[][] = [];
+  const leases: ImageLeases = {
+    addLease: async (...args) => {
+      calls.push(['add', ...args]);
+      if (refuse) throw new MinipodError(`lease "x": image ${DIGEST} is no longer in the store`);
+    },
+    removeLease: async (id) => void calls.push(['remove', id]),
+  };
+  return { leases, calls };
+}
+
+test("a pod on an image of the store leases it (once for all its containers) while it runs, and gives the lease back at the end", async () => {
+  const { leases, calls } = recordingLeases();
+  const t = setup('Never', ['a', 'b'], 0.05, { leases, imageID: `127.0.0.1:5000/app@${DIGEST}` });
+  try {
+    const result = t.supervisor.run();
+    await tick();
+    assert.equal(calls, [['add', '0123456789ab', join(t.stateRoot, '0123456789ab'), [DIGEST]]]);
+    t.spawner.exit(t.first, { code: 0, signal: null });
+    t.spawner.exit(t.second, { code: 0, signal: null });
+    await result;
+    assert.equal(calls.at(-1), ['remove', '0123456789ab']);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a lease the store refuses (the image went meanwhile) fails the start, with its reason, and nothing runs', async () => {
+  const { leases } = recordingLeases(true);
+  const t = setup('Never', ['a'], 0.05, { leases, imageID: `127.0.0.1:5000/app@${DIGEST}` });
+  try {
+    await rejects(t.supervisor.run(), /^start pod "p": lease "x": image sha256:d+ is no longer in the store$/);
+    assert.equal(t.started(), []);
     assert.equal(readdirSync(t.stateRoot), []);
   } finally {
     t.cleanup();
