@@ -40,7 +40,7 @@ const prepares = {};
 for (const file of ['pull.tsv', 'pods.tsv']) {
   for (const [id, prepare, command] of tsv(file)) {
     commands[id] = command;
-    if (prepare) prepares[id] = prepare;
+    if (prepare !== '-') prepares[id] = prepare;
   }
 }
 // Each round's hyperfine JSON holds a few runs of every command: pool them.

@@ -104,7 +104,8 @@ YAML
 pod bench-pull-layered "$image_base" >"$tmp/layered.yaml"
 pod bench-pull-busybox busybox >"$tmp/busybox.yaml"
 
-# Each benchmark is a line "ID<TAB>PREPARE<TAB>COMMAND" (pods: no PREPARE).
+# Each benchmark is a line "ID<TAB>PREPARE<TAB>COMMAND" (PREPARE `-`: none;
+# read would take two tabs for one).
 tab=$(printf '\t')
 p=$tmp/p
 fresh() { printf "sh -c 'rm -rf %s && mkdir -p %s && sync'" "$1" "$1"; }
@@ -124,19 +125,20 @@ node-next${tab}$(copied "$p/node-next")${tab}node $bundle --images $p/node-next 
 deno-next${tab}$(copied "$p/deno-next")${tab}$deno run -A cmd/minipod.ts --images $p/deno-next pull $image_next
 EOF
 cat >"$tmp/pods.tsv" <<EOF
-pod-node-layered${tab}${tab}$minipod --images $tmp/pod-store run $tmp/layered.yaml
-pod-node-busybox${tab}${tab}$minipod --images $tmp/pod-store run $tmp/busybox.yaml
-pod-deno-layered${tab}${tab}$deno run -A cmd/minipod.ts --root $state --images $tmp/pod-store run $tmp/layered.yaml
-pod-deno-busybox${tab}${tab}$deno run -A cmd/minipod.ts --root $state --images $tmp/pod-store run $tmp/busybox.yaml
+pod-node-layered${tab}-${tab}$minipod --images $tmp/pod-store run $tmp/layered.yaml
+pod-node-busybox${tab}-${tab}$minipod --images $tmp/pod-store run $tmp/busybox.yaml
+pod-deno-layered${tab}-${tab}$deno run -A cmd/minipod.ts --root $state --images $tmp/pod-store run $tmp/layered.yaml
+pod-deno-busybox${tab}-${tab}$deno run -A cmd/minipod.ts --root $state --images $tmp/pod-store run $tmp/busybox.yaml
 EOF
 
 bench() { # TSV JSON WARMUP: run hyperfine on the TSV's commands
+  tsv=$1
   set -- hyperfine -N --warmup "$3" --runs "$per_round" --export-json "$2"
   while IFS="$tab" read -r id prepare cmd; do
     set -- "$@" -n "$id"
-    [ -z "$prepare" ] || set -- "$@" --prepare "$prepare"
+    [ "$prepare" = - ] || set -- "$@" --prepare "$prepare"
     set -- "$@" "$cmd"
-  done <"$1"
+  done <"$tsv"
   "$@" >&2
 }
 # COUNT_FILE STORE_SETUP RUNTIME... : one pull of next (or base with an
