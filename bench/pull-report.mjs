@@ -171,6 +171,15 @@ writeFileSync(join(out, 'pull.json'), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(join(out, 'pull.md'), markdown(result));
 process.stdout.write(markdown(result));
 
+/** A sentence when others' work was running as the run began (the load at its start is not ours). */
+function busy(machine) {
+  const load = Number(machine.loadavg.split(' ')[0]);
+  return load >= 0.5
+    ? [`The machine was shared: a load average of ${load} on ${machine.nproc} CPUs before the run began (other work, tests of`,
+      'other sessions among it), so these times are longer than on an idle machine; the rounds keep the ratios comparable.', '']
+    : [];
+}
+
 function fmt(ms) {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
@@ -238,6 +247,7 @@ function markdown(r) {
     '',
     '## Machine and versions',
     '',
+    ...busy(r.machine),
     `- machine: ${r.machine.nproc} CPUs (${r.machine.cpu}), ${r.machine.memory}, kernel ${r.machine.kernel}; load average ${r.machine.loadavg}`,
     ...Object.entries(r.versions).map(([k, v]) => `- ${k}: ${v}`),
     '',

@@ -289,6 +289,9 @@ function pullSection() {
     `command, with min–max, in ${pull.rounds} interleaved rounds. The image \`base\`: ${pull.image.layers} gzip layers, ${mib(pull.image.compressed_bytes)} compressed,`,
     `${mib(pull.image.unpacked_tar_bytes)} of tar (busybox and pseudo-random files, bench/images.ts), from docker-registry on 127.0.0.1, unpacked on ${pull.machine.filesystem};`,
     'every pull from an empty directory (`next`\'s from a fresh copy of a store holding `base`), made untimed with a `sync`.',
+    ...(Number(pull.machine.loadavg.split(' ')[0]) >= 0.5
+      ? ['The machine was shared meanwhile (other sessions\' tests among the load): these times are longer than on an idle machine.']
+      : []),
     '',
     row(['what', 'median ms', 'min–max ms', 'vs tar floor', 'vs skopeo + umoci']),
     row(['---', '---:', '---:', '---:', '---:']),
