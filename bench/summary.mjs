@@ -73,12 +73,14 @@ const PULL_FLOOR_WHY = 'the floor only inflates and writes. A pull (--cpu-prof a
   + 'fetches each layer whole into ingest/ (hashed, written, fsynced, renamed) before it unpacks it from that file, so the '
   + 'fetch and the unpack of a layer do not overlap (~0.3 s more than unpacking the same blobs already present; curl fetches '
   + 'the five in 0.11 s), and unpacks in ~1.2× tar\'s time: its ~850 file creations (openat O_CREAT, ~0.25 s, as long as '
-  + 'tar\'s) are synchronous koffi calls on the one JavaScript thread that also parses the tar, hashes it for the diff ID and '
-  + 'takes zlib\'s output (19% of the Node profile), where tar creates files while gzip inflates in another process.';
+  + 'tar\'s) are synchronous FFI calls (koffi, Deno\'s FFI) on the one JavaScript thread that also parses the tar, hashes it '
+  + 'for the diff ID and takes zlib\'s output (19% of the Node profile), where tar creates files while gzip inflates in another '
+  + 'process. Three runs here, on a machine shared with other sessions\' tests: Node 1.74×, 1.69×, 1.70×; Deno 1.50×, 1.31×, 1.50×.';
 const PULL_POD_WHY = '~6 ms of store work a directory image skips (--cpu-prof of six runs of each): finding the image in the '
   + 'store (repositories.json, the manifest, the config, five layer records: ~3.5 ms), the pod\'s lease (a file written, '
   + 'fsynced and renamed, its directory fsynced, removed at teardown: ~2.7 ms), and ~1 ms more for the container, whose root '
-  + 'is an overlay of five lowerdirs instead of one. Nothing is copied: the snapshots are the lowerdirs.';
+  + 'is an overlay of five lowerdirs instead of one. Nothing is copied: the snapshots are the lowerdirs. Three runs here, '
+  + 'layered minus busybox medians: Node +5.7, +3.8, −3.0 ms; Deno +7.1, +3.6, +9.7 ms (this shared machine\'s noise is of that order).';
 const PULL_WHY = {
   pull_vs_floor_node: PULL_FLOOR_WHY,
   pull_vs_floor_deno: PULL_FLOOR_WHY,
