@@ -1,6 +1,6 @@
 import { MinipodError } from '../lib/errors.ts';
 import type { Globals } from './globals.ts';
-import { humanSize } from './images.ts';
+import { humanSize } from '../lib/status/table.ts';
 import { openImageStore } from './images-common.ts';
 import type { VerbArgs } from './verb.ts';
 

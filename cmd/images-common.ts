@@ -1,12 +1,12 @@
 // What the image verbs (pull, load, images, rmi, image) and run share: the
 // store, opened with the real unpacker, and the options of a pull.
-import { hostPlatform, parsePlatform, type Platform } from '../lib/image/platform.ts';
+import { hostPlatform, parsePlatform } from '../lib/image/platform.ts';
+import type { PullOptions } from '../lib/image/pull.ts';
 import { ImageStore } from '../lib/image/store.ts';
 import { unpackLayer } from '../lib/image/unpack.ts';
 import { parseQuantity } from '../lib/spec/quantity.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { openHost } from '../lib/sys/host.ts';
-import type { Env } from '../lib/registry/credentials.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const IMAGE_PULL_OPTIONS = {
@@ -22,12 +22,8 @@ export const IMAGE_PULL_OPTIONS = {
  */
 export const DEFAULT_MAX_UNPACKED = '16Gi';
 
-export interface PullSettings {
-  platform: Platform;
-  tlsVerify: boolean;
-  env: Env;
-  maxUnpackedSize: number;
-}
+/** What a pull is given but its progress display. */
+export type PullSettings = Omit<PullOptions, 'progress'>;
 
 export function pullSettings(values: VerbArgs['values']): PullSettings {
   const platform = typeof values.platform === 'string' ? parsePlatform(values.platform) : hostPlatform();

@@ -12,9 +12,11 @@ import { posix } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
 import type { BlobDescriptor } from './content.ts';
+import { sniff } from './decompress.ts';
 import { sha256, shortDigest } from './digest.ts';
 import { normalizeName } from './reference.ts';
-import { hostPlatform, MEDIA_TYPES, parseIndex, pickPlatform, type Platform, platformString } from './manifest.ts';
+import { isManifestType, MEDIA_TYPES, parseIndex } from './manifest.ts';
+import { chooseManifest, formatPlatform, hostPlatform, type Platform } from './platform.ts';
 import type { ImageStore } from './store.ts';
 import { type TarEntry, tarEntries } from './tar-entries.ts';
 
@@ -223,8 +225,8 @@ function ociImages(store: ImageStore, archive: ArchiveIndex, platform: Platform)
       return { names, manifestDigest: entry.digest };
     }
     const nested = parseIndex(store.content.readBlob(entry.digest), `load: index ${shortDigest(entry.digest)}`);
-    const picked = pickPlatform(nested, platform);
-    if (!picked) throw new MinipodError(`load: index ${shortDigest(entry.digest)} has no manifest for ${platformString(platform)}`);
+    const picked = chooseManifest(nested.manifests.filter((d) => isManifestType(d.mediaType)), platform);
+    if (!picked) throw new MinipodError(`load: index ${shortDigest(entry.digest)} has no manifest for ${formatPlatform(platform)}`);
     return { names, manifestDigest: picked.digest, indexDigest: entry.digest };
   });
 }
@@ -294,10 +296,8 @@ async function dockerImages(store: ImageStore, archive: ArchiveIndex, protect: (
 
 /** A docker save layer is a tar, or (from other tools) a compressed one: its first bytes say which. */
 function layerMediaType(store: ImageStore, digest: string): string {
-  const head = store.content.readBlobHead(digest, 4);
-  if (head[0] === 0x1f && head[1] === 0x8b) return MEDIA_TYPES.dockerLayerGzip;
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return MEDIA_TYPES.ociLayerZstd;
-  return MEDIA_TYPES.dockerLayer;
+  const compression = sniff(store.content.readBlobHead(digest, 4));
+  return compression === 'gzip' ? MEDIA_TYPES.dockerLayerGzip : compression === 'zstd' ? MEDIA_TYPES.ociLayerZstd : MEDIA_TYPES.dockerLayer;
 }
 
 /** One entry per manifest, its names gathered: an archive may list an image once per tag. */

@@ -4,13 +4,13 @@
 // that nothing counts as present; a verified one is fsynced and renamed into
 // blobs/, so a blob is either whole and right or absent.
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MinipodError } from '../errors.ts';
 import type { Libc } from '../sys/libc.ts';
-import { digestHex, sha256, shortDigest } from './digest.ts';
+import { digestHex, digestsNamedIn, sha256, shortDigest } from './digest.ts';
 import { syncPath, writeSynced } from './durable.ts';
 import { createHeld, sweepUnheld } from './held.ts';
 
@@ -121,12 +121,7 @@ export class ContentStore {
 
   /** The digests of the blobs present. */
   listBlobs(): string[] {
-    try {
-      return readdirSync(this.blobsDir).filter((name) => /^[0-9a-f]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    return digestsNamedIn(this.blobsDir);
   }
 
   /** Size of a present blob, 0 when absent. */

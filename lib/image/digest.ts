@@ -2,6 +2,7 @@
 // Only sha256: it is what every registry and archive uses, and the one
 // algorithm the store lays out (blobs/sha256/...).
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { MinipodError } from '../errors.ts';
 
 const SHA256 = /^sha256:([0-9a-f]{64})$/;
@@ -32,4 +33,14 @@ export function sha256(bytes: Uint8Array | string): string {
 /** `sha256:abcd1234…`, as error messages show a digest. */
 export function shortDigest(digest: string): string {
   return digest.length > 15 ? `${digest.slice(0, 15)}…` : digest;
+}
+
+/** The digests of the entries of `dir` named by a digest's hex (blobs/sha256/, snapshots/); none when `dir` is absent. */
+export function digestsNamedIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => /^[0-9a-f]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
 }

@@ -4,10 +4,11 @@
 // there that nobody holds is a leftover, and removing it can never pull a
 // file from under a live writer. No clock, no pid files.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCK_EX, LOCK_NB, O_CLOEXEC, O_RDONLY } from '../sys/constants.ts';
-import { ENOENT, EWOULDBLOCK } from '../sys/errno.ts';
+import { lockOpened } from '../state/lock.ts';
+import { O_CLOEXEC, O_RDONLY } from '../sys/constants.ts';
+import { ENOENT } from '../sys/errno.ts';
 import { type Libc, SyscallError } from '../sys/libc.ts';
 
 /**
@@ -23,17 +24,7 @@ export function tryHold(libc: Libc, path: string): number | null {
     if (err instanceof SyscallError && err.errno === ENOENT) return null;
     throw err;
   }
-  try {
-    libc.flock(fd, LOCK_EX | LOCK_NB, path);
-    if (statSync(`/proc/self/fd/${fd}`).ino === statSync(path, { throwIfNoEntry: false })?.ino) return fd;
-  } catch (err) {
-    if (!(err instanceof SyscallError && err.errno === EWOULDBLOCK)) {
-      libc.close(fd);
-      throw err;
-    }
-  }
-  libc.close(fd);
-  return null;
+  return lockOpened(libc, fd, path);
 }
 
 /**

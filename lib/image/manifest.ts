@@ -1,30 +1,47 @@
 // The JSON documents of an image as the OCI image spec and Docker's schema 2
-// write them: manifests, indexes (Docker's manifest lists), image configs;
-// and the choice of a platform's manifest in an index, as containerd makes it.
+// write them: manifests, indexes (Docker's manifest lists) and image configs,
+// checked before anything is fetched or stored on their word: each
+// descriptor a valid digest and a size that is a safe integer, each layer a
+// type minipod can unpack. Pure: the registry client, the store and the
+// archive loader read the same documents.
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray, type Obj } from '../spec/json.ts';
+import type { Compression } from './decompress.ts';
 import { digestHex, isDigest } from './digest.ts';
 import { type ImageConfig, parseImageConfig } from './image.ts';
+import type { Platform } from './platform.ts';
 
 export const MEDIA_TYPES = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
 } as const;
 
-const MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
+const MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
+const CONFIG_TYPES: readonly string[] = [MEDIA_TYPES.ociConfig, MEDIA_TYPES.dockerConfig];
+const SCHEMA1_TYPES: readonly string[] = ['application/vnd.docker.distribution.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v1+prettyjws'];
 
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+/** Every manifest and index type, for the Accept header: schema 1 left out, so a registry that can convert does. */
+export const MANIFEST_ACCEPT: readonly string[] = [...INDEX_TYPES, ...MANIFEST_TYPES];
+
+// containerd's set. Docker's uncompressed and zstd layer types are what
+// `docker save` and buildx write; the registry API carries them as well.
+const LAYER_TYPES: Record<string, Compression> = {
+  'application/vnd.oci.image.layer.v1.tar': 'none',
+  'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
+  [MEDIA_TYPES.ociLayerZstd]: 'zstd',
+  [MEDIA_TYPES.dockerLayer]: 'none',
+  [MEDIA_TYPES.dockerLayerGzip]: 'gzip',
+  'application/vnd.docker.image.rootfs.diff.tar.zstd': 'zstd',
+};
+const FOREIGN_LAYER = /^application\/vnd\.(?:docker\.image\.rootfs\.foreign\.diff\.tar\.gzip|oci\.image\.layer\.nondistributable\.v1\.tar(?:\+gzip|\+zstd)?)$/;
 
 export interface Descriptor {
   mediaType: string;
@@ -32,6 +49,7 @@ export interface Descriptor {
   size: number;
   platform?: Platform;
   annotations?: Record<string, string>;
+  urls?: string[];
 }
 
 export interface Manifest {
@@ -55,44 +73,64 @@ export interface ConfigBlob {
   platform: Platform;
 }
 
-/** A manifest or an index, told apart by mediaType or, where it is left out (OCI allows it), by its members. */
-export function parseDocument(bytes: Uint8Array, what: string): { manifest: Manifest } | { index: Index } {
-  const doc = decode(bytes, what);
-  if (doc.schemaVersion === 1) throw new MinipodError(`${what}: Docker schema 1 manifests are not supported`);
-  if (doc.schemaVersion !== 2) throw new MinipodError(`${what}: schemaVersion must be 2`);
-  const mediaType = doc.mediaType ?? undefined;
-  if (mediaType !== undefined && typeof mediaType !== 'string') throw new MinipodError(`${what}: mediaType must be a string`);
-  const isIndex = mediaType === undefined ? Array.isArray(doc.manifests) : INDEX_TYPES.includes(mediaType);
-  if (isIndex) {
-    if (!Array.isArray(doc.manifests)) throw new MinipodError(`${what}: manifests must be an array`);
-    return {
-      index: {
-        mediaType: mediaType ?? MEDIA_TYPES.ociIndex,
-        manifests: doc.manifests.map((d, i) => descriptor(d, `${what}: manifests[${i}]`)),
-      },
-    };
-  }
-  if (mediaType !== undefined && !MANIFEST_TYPES.includes(mediaType)) {
-    throw new MinipodError(`${what}: media type ${mediaType} is neither an image manifest nor an index`);
-  }
-  if (!Array.isArray(doc.layers)) throw new MinipodError(`${what}: layers must be an array`);
-  return {
-    manifest: {
-      mediaType: mediaType ?? MEDIA_TYPES.ociManifest,
-      config: descriptor(doc.config, `${what}: config`),
-      layers: doc.layers.map((d, i) => descriptor(d, `${what}: layers[${i}]`)),
-    },
-  };
+/** How a layer of this media type is compressed; undefined for a type that is not a layer minipod unpacks. */
+export function layerCompression(mediaType: string): Compression | undefined {
+  return LAYER_TYPES[mediaType];
 }
 
-export function parseManifest(bytes: Uint8Array, what: string): Manifest {
-  const doc = parseDocument(bytes, what);
+/** Whether an index entry of this media type is an image manifest (not an index, nor anything else). */
+export function isManifestType(mediaType: string): boolean {
+  return MANIFEST_TYPES.includes(mediaType);
+}
+
+/**
+ * Decode and check a manifest or an index, told apart by its mediaType or,
+ * where it is left out (OCI allows it), by its members. `declared` is the
+ * media type it was served or listed as (a Content-Type, or the descriptor
+ * that named it): when the document carries its own mediaType, the two must
+ * agree. Errors are MinipodErrors starting with `what`.
+ */
+export function parseDocument(bytes: Uint8Array, what: string, declared?: string): { manifest: Manifest } | { index: Index } {
+  const fail = (message: string) => new MinipodError(`${what}: ${message}`);
+  if (declared !== undefined && SCHEMA1_TYPES.includes(declared)) throw fail(SCHEMA1);
+  const doc = decode(bytes, what);
+  if (doc.schemaVersion === 1) throw fail(SCHEMA1);
+  if (doc.schemaVersion !== 2) throw fail(`schemaVersion is ${JSON.stringify(doc.schemaVersion)}, not 2`);
+  const own = doc.mediaType;
+  if (own !== undefined && typeof own !== 'string') throw fail('mediaType is not a string');
+  const known = (t: string | undefined): t is string => t !== undefined && (INDEX_TYPES.includes(t) || MANIFEST_TYPES.includes(t));
+  if (own !== undefined && known(declared) && own !== declared) throw fail(`mediaType is ${own}, but it was served as ${declared}`);
+  const mediaType = own ?? (known(declared) ? declared : 'manifests' in doc ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest);
+  if (INDEX_TYPES.includes(mediaType)) {
+    if (!Array.isArray(doc.manifests)) throw fail('manifests is not a list');
+    return { index: { mediaType, manifests: doc.manifests.map((d, i) => descriptor(d, what, `manifests[${i}]`)) } };
+  }
+  if (!MANIFEST_TYPES.includes(mediaType)) throw fail(`media type ${mediaType} is not an image manifest or index`);
+  const config = descriptor(doc.config, what, 'config');
+  if (!Array.isArray(doc.layers)) throw fail('layers is not a list');
+  const layers = doc.layers.map((d, i) => descriptor(d, what, `layers[${i}]`));
+  if (!CONFIG_TYPES.includes(config.mediaType)) {
+    throw fail(`config media type ${config.mediaType} is not a container image config (an artifact, not an image)`);
+  }
+  for (const [i, layer] of layers.entries()) {
+    if (FOREIGN_LAYER.test(layer.mediaType)) {
+      throw fail(`layers[${i}] is a foreign (non-distributable) layer, ${layer.mediaType}: Windows base layers are not fetched nor run`);
+    }
+    if (layerCompression(layer.mediaType) === undefined) {
+      throw fail(`layers[${i}] has media type ${layer.mediaType}, not a layer type minipod unpacks (tar, tar+gzip, tar+zstd)`);
+    }
+  }
+  return { manifest: { mediaType, config, layers } };
+}
+
+export function parseManifest(bytes: Uint8Array, what: string, declared?: string): Manifest {
+  const doc = parseDocument(bytes, what, declared);
   if ('index' in doc) throw new MinipodError(`${what}: is an index, not an image manifest`);
   return doc.manifest;
 }
 
-export function parseIndex(bytes: Uint8Array, what: string): Index {
-  const doc = parseDocument(bytes, what);
+export function parseIndex(bytes: Uint8Array, what: string, declared?: string): Index {
+  const doc = parseDocument(bytes, what, declared);
   if ('manifest' in doc) throw new MinipodError(`${what}: is an image manifest, not an index`);
   return doc.index;
 }
@@ -104,78 +142,65 @@ export function parseConfigBlob(bytes: Uint8Array, what: string): ConfigBlob {
   if (!isStringArray(rootfs.diff_ids) || !rootfs.diff_ids.every(isDigest)) {
     throw new MinipodError(`${what}: rootfs.diff_ids must be an array of sha256 digests`);
   }
-  const string = (key: string): string | undefined => {
-    const value = doc[key] ?? undefined;
-    if (value === undefined || typeof value === 'string') return value;
-    throw new MinipodError(`${what}: ${key} must be a string`);
-  };
-  const variant = string('variant');
+  const created = doc.created ?? undefined;
+  if (created !== undefined && typeof created !== 'string') throw new MinipodError(`${what}: created must be a string`);
   return {
     config: parseImageConfig(doc, what),
     diffIDs: rootfs.diff_ids,
-    created: string('created'),
-    platform: { os: string('os') ?? '', architecture: string('architecture') ?? '', ...(variant ? { variant } : {}) },
+    created,
+    platform: platformFields(doc, what, 'the config'),
   };
 }
+
+/**
+ * The platform an image config says its binaries are for, and nothing else
+ * of it: what the registry client checks before it fetches any layer.
+ */
+export function configPlatform(bytes: Uint8Array, what: string): Platform {
+  return platformFields(decode(bytes, what), what, 'the config');
+}
+
+const SCHEMA1 = 'a Docker schema 1 manifest, which minipod does not read (deprecated since 2017): push the image again with a current docker, podman or skopeo';
 
 function decode(bytes: Uint8Array, what: string): Obj {
   let doc: unknown;
   try {
     doc = JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    throw wrapError(what, err);
+    throw wrapError(`${what}: not JSON`, err);
   }
-  if (!isObject(doc)) throw new MinipodError(`${what}: must be a JSON object`);
+  if (!isObject(doc)) throw new MinipodError(`${what}: not a JSON object`);
   return doc;
 }
 
-function descriptor(value: unknown, what: string): Descriptor {
-  if (!isObject(value)) throw new MinipodError(`${what}: must be a descriptor object`);
-  const { mediaType, digest, size, platform, annotations } = value;
-  if (typeof mediaType !== 'string') throw new MinipodError(`${what}: mediaType must be a string`);
-  digestHex(digest, what);
-  if (!Number.isSafeInteger(size) || (size as number) < 0) throw new MinipodError(`${what}: size must be a byte count`);
-  const d: Descriptor = { mediaType, digest: digest as string, size: size as number };
-  if (platform != null) {
-    if (!isObject(platform) || typeof platform.os !== 'string' || typeof platform.architecture !== 'string') {
-      throw new MinipodError(`${what}: platform must have os and architecture strings`);
-    }
-    d.platform = { os: platform.os, architecture: platform.architecture };
-    if (typeof platform.variant === 'string' && platform.variant !== '') d.platform.variant = platform.variant;
+function descriptor(value: unknown, what: string, where: string): Descriptor {
+  const fail = (message: string) => new MinipodError(`${what}: ${where}${message}`);
+  if (!isObject(value)) throw fail(' is not an object');
+  const { mediaType, digest, size } = value;
+  if (typeof mediaType !== 'string' || mediaType === '') throw fail('.mediaType is not a string');
+  digestHex(digest, `${what}: ${where}`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw fail(`.size ${JSON.stringify(size)} is not a non-negative integer`);
+  const d: Descriptor = { mediaType, digest: digest as string, size };
+  if (value.platform !== undefined) {
+    if (!isObject(value.platform)) throw fail('.platform is not an object');
+    d.platform = platformFields(value.platform, what, `${where}.platform`);
   }
-  if (annotations != null) {
-    if (!isObject(annotations) || !Object.values(annotations).every((v) => typeof v === 'string')) {
-      throw new MinipodError(`${what}: annotations must be an object of strings`);
+  if (value.annotations !== undefined) {
+    if (!isObject(value.annotations) || !Object.values(value.annotations).every((v) => typeof v === 'string')) {
+      throw fail('.annotations is not a map of strings');
     }
-    d.annotations = annotations as Record<string, string>;
+    d.annotations = value.annotations as Record<string, string>;
+  }
+  if (value.urls !== undefined) {
+    if (!isStringArray(value.urls)) throw fail('.urls is not a list of strings');
+    d.urls = value.urls;
   }
   return d;
 }
 
-/** Node's process.arch in Go's GOARCH words, which image platforms use. */
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-
-export function hostPlatform(): Platform {
-  return normalisePlatform({ os: 'linux', architecture: GOARCH[process.arch] ?? process.arch });
-}
-
-/** `linux/arm64/v8`, as --platform takes it and repositories.json keeps it. */
-export function platformString(p: Platform): string {
-  return [p.os, p.architecture, ...(p.variant ? [p.variant] : [])].join('/');
-}
-
-/** containerd's normalisation: arm64 means v8 unless said otherwise, arm means v7. */
-function normalisePlatform(p: Platform): Platform {
-  const variant = p.variant || (p.architecture === 'arm64' ? 'v8' : p.architecture === 'arm' ? 'v7' : undefined);
-  return variant ? { ...p, variant } : { os: p.os, architecture: p.architecture };
-}
-
-/** The entry of `index` for `want`, or null: os and architecture equal, and the variant, once both are normalised. */
-export function pickPlatform(index: Index, want: Platform): Descriptor | null {
-  const w = normalisePlatform(want);
-  return index.manifests.find((d) => {
-    if (!d.platform || !MANIFEST_TYPES.includes(d.mediaType)) return false;
-    const p = normalisePlatform(d.platform);
-    return p.os === w.os && p.architecture === w.architecture && p.variant === w.variant;
-  }) ?? null;
+function platformFields(o: Obj, what: string, where: string): Platform {
+  const { os, architecture, variant } = o;
+  if (typeof os !== 'string' || typeof architecture !== 'string') throw new MinipodError(`${what}: ${where} has no os and architecture`);
+  if (variant !== undefined && typeof variant !== 'string') throw new MinipodError(`${what}: ${where} has a variant that is not a string`);
+  return variant ? { os, architecture, variant } : { os, architecture };
 }

@@ -5,13 +5,14 @@
 // unpack each once; only then does the name point at the image. A pull cut
 // short anywhere leaves blobs that are whole or nothing, and no name: the
 // next pull finds what is whole and fetches the rest.
-import { RegistryClient } from '../registry/client.ts';
-import type { Descriptor } from '../registry/manifest.ts';
+import { wrapError } from '../errors.ts';
+import { RegistryClient, RegistryError } from '../registry/client.ts';
 import type { Env } from '../registry/credentials.ts';
 import type { Platform } from './platform.ts';
 import type { PullProgress } from './progress.ts';
 import { canonicalName, type Reference } from './reference.ts';
 import type { ImageRecord, ImageStore } from './store.ts';
+import { consumeTogether } from './tee.ts';
 
 export interface PullOptions {
   platform: Platform;
@@ -39,9 +40,25 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
       await eachLimited(image.layers, CONCURRENT_LAYERS, async (layer, i) => {
         const { diffID } = layers[i]!;
         const progress = opts.progress.layer(layer.digest, layer.size);
-        if (store.snapshots.has(diffID)) return progress.done(true);
-        if (!store.content.hasBlob(layer.digest)) await fetchBlob(client, store, layer, progress.add);
-        await store.snapshots.ensure({ digest: layer.digest, mediaType: layer.mediaType, diffID }, { maxUnpackedSize: opts.maxUnpackedSize });
+        // The same layer unpacked from another blob (loaded uncompressed, pulled gzipped) still needs this image's blob.
+        const [unpacked, fetched] = [store.snapshots.has(diffID), store.content.hasBlob(layer.digest)];
+        if (unpacked && fetched) return progress.done(true);
+        const layerRef = { digest: layer.digest, mediaType: layer.mediaType, diffID };
+        const unpack = (source?: AsyncIterable<Uint8Array>) => store.snapshots.ensure(layerRef, { maxUnpackedSize: opts.maxUnpackedSize }, source);
+        try {
+          if (fetched) {
+            await unpack();
+          } else {
+            const { body } = await client.blob(layer);
+            const keep = (copy: AsyncIterable<Uint8Array>) => store.content.ingest({ digest: layer.digest, size: layer.size }, copy, progress.add);
+            // Unpacked as it arrives, rather than read back once stored: the download and the unpacking overlap.
+            if (unpacked) await keep(body);
+            else await consumeTogether(body, [keep, unpack]);
+          }
+        } catch (err) {
+          // The registry's errors already say which pull they are of.
+          throw err instanceof RegistryError ? err : wrapError(`pull ${canonicalName(ref)}`, err);
+        }
         progress.done();
       });
       return store.commitImage({
@@ -54,11 +71,6 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
     opts.progress.close();
     client.close();
   }
-}
-
-async function fetchBlob(client: RegistryClient, store: ImageStore, layer: Descriptor, onBytes: (n: number) => void): Promise<void> {
-  const { body } = await client.blob(layer);
-  await store.content.ingest({ digest: layer.digest, size: layer.size }, body, onBytes);
 }
 
 /** `fn` over `items`, at most `limit` at once; the first failure is thrown once all have settled. */

@@ -6,6 +6,7 @@
 //   name      := [domain "/"] path      domain: when the first component has a
 //                                       '.' or ':', is "localhost" or has upper case
 import { MinipodError } from '../errors.ts';
+import { isDigest } from './digest.ts';
 
 export interface Reference {
   /** `docker.io`, `ghcr.io`, `127.0.0.1:5000`, `[::1]:5000`. */
@@ -29,13 +30,7 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
 const TAG = /^\w[\w.-]{0,127}$/;
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
 const IDENTIFIER = /^[a-f0-9]{64}$/;
-
-/** A sha256 digest as the store names content: `sha256:` and 64 lower-case hex digits. */
-export function isDigest(s: string): boolean {
-  return SHA256.test(s);
-}
 
 /**
  * Parse and normalise `s`. Given both a tag and a digest, the digest wins and

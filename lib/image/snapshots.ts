@@ -9,7 +9,7 @@ import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
 import type { Libc } from '../sys/libc.ts';
 import { DigestError, type ContentStore } from './content.ts';
-import { digestHex, shortDigest } from './digest.ts';
+import { digestHex, digestsNamedIn, shortDigest } from './digest.ts';
 import { syncPath, writeSynced } from './durable.ts';
 import { createHeld, sweepUnheld } from './held.ts';
 
@@ -88,14 +88,18 @@ export class SnapshotStore {
   }
 
   /**
-   * The snapshot of `layer`, unpacked from its blob (which must be present)
-   * unless it already is; its fs directory.
+   * The snapshot of `layer`, unpacked from its blob (which must be present,
+   * unless `source` gives the blob's bytes as they arrive) unless it
+   * already is; its fs directory. What it unpacks counts only if its diff ID
+   * is the one the (digest-checked) config gives: then the content is the
+   * image's whatever the blob's bytes were, so a snapshot made while the
+   * blob streams in needs no wait for the blob's own check.
    */
-  async ensure(layer: LayerRef, opts: { maxUnpackedSize: number }): Promise<string> {
+  async ensure(layer: LayerRef, opts: { maxUnpackedSize: number }, source?: AsyncIterable<Uint8Array>): Promise<string> {
     const final = this.snapshotDir(layer.diffID);
     const fs = join(final, 'fs');
     if (this.has(layer.diffID)) return fs;
-    if (!this.content.hasBlob(layer.digest)) throw new MinipodError(`layer ${shortDigest(layer.digest)}: blob is not in the image store`);
+    if (!source && !this.content.hasBlob(layer.digest)) throw new MinipodError(`layer ${shortDigest(layer.digest)}: blob is not in the image store`);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.sweepTemp();
     // 0700: an image's setuid files and devices must not be reachable by
@@ -103,7 +107,7 @@ export class SnapshotStore {
     const tmp = createHeld(this.libc, this.dir, '.tmp-', (p) => mkdirSync(p, { mode: 0o700 }));
     try {
       mkdirSync(join(tmp.path, 'fs'), { mode: 0o755 });
-      const found = await this.unpack(this.content.blobStream(layer.digest), layer.mediaType, join(tmp.path, 'fs'), {
+      const found = await this.unpack(source ?? this.content.blobStream(layer.digest), layer.mediaType, join(tmp.path, 'fs'), {
         libc: this.libc,
         maxUnpackedSize: opts.maxUnpackedSize,
       });
@@ -130,12 +134,7 @@ export class SnapshotStore {
 
   /** The diff IDs of the snapshots present (complete or not: a directory under a final name). */
   list(): string[] {
-    try {
-      return readdirSync(this.dir).filter((name) => /^[0-9a-f]{64}$/.test(name)).map((hex) => `sha256:${hex}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    return digestsNamedIn(this.dir);
   }
 
   /** Rename the snapshot to a held temporary name: gone for every reader at once, deleted by `destroy`. */

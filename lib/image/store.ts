@@ -18,7 +18,8 @@ import { ContentStore } from './content.ts';
 import { digestHex, isDigest, shortDigest } from './digest.ts';
 import type { ImageConfig } from './image.ts';
 import { normalizeName } from './reference.ts';
-import { type ConfigBlob, type Manifest, parseConfigBlob, parseIndex, parseManifest, platformString } from './manifest.ts';
+import { type ConfigBlob, type Manifest, parseConfigBlob, parseIndex, parseManifest } from './manifest.ts';
+import { formatPlatform } from './platform.ts';
 import {
   checkLeaseId,
   deleteLease,
@@ -159,7 +160,7 @@ export class ImageStore {
         if (!this.snapshots.has(layer.diffID)) throw new MinipodError(`image ${shortDigest(m)}: layer ${shortDigest(layer.diffID)} is not unpacked`);
       }
       if (req.indexDigest !== undefined) this.checkIndex(req.indexDigest, m);
-      const platform = platformString(parts.config.platform);
+      const platform = formatPlatform(parts.config.platform);
       const repos = readRepositories(this.dir);
       const moved: Repositories['dangling'] = [];
       for (const name of req.names) {

@@ -14,15 +14,16 @@
 // the credentials themselves; the token is kept for the client's life.
 import { Buffer } from 'node:buffer';
 import { MinipodError } from '../errors.ts';
+import { isDigest, sha256 } from '../image/digest.ts';
+import { type Descriptor, type Index, MANIFEST_ACCEPT, type Manifest, configPlatform, parseDocument } from '../image/manifest.ts';
 import { type Platform, chooseManifest, formatPlatform, imageEntries, runsOn } from '../image/platform.ts';
-import { type Reference, canonicalName, isDigest } from '../image/reference.ts';
+import { type Reference, canonicalName } from '../image/reference.ts';
 import { isObject } from '../spec/json.ts';
 import { type Challenge, basicAuthorization, parseChallenges, parseTokenResponse, tokenURL } from './auth.ts';
 import { type CredentialSearch, type Env, findCredentials } from './credentials.ts';
 import { type HttpResponse, Transport, describeNetworkError, endpointsFor } from './http.ts';
-import { type Descriptor, MANIFEST_ACCEPT, type Manifest, configPlatform, parseManifest, sha256 } from './manifest.ts';
 
-export type { Descriptor } from './manifest.ts';
+export type { Descriptor } from '../image/manifest.ts';
 
 export class RegistryError extends MinipodError {
   /** The registry's HTTP status, when the failure is its answer (404: not there; 401: not allowed). */
@@ -114,23 +115,24 @@ export class RegistryClient {
     const top = await this.#manifest(this.#ref.digest ?? this.#ref.tag ?? 'latest');
     let chosen = top;
     let platform: Platform | undefined;
-    if (top.parsed.kind === 'index') {
-      const entry = chooseManifest(top.parsed.manifests, want);
+    if ('index' in top.parsed) {
+      const { manifests } = top.parsed.index;
+      const entry = chooseManifest(manifests, want);
       if (!entry) {
-        const has = [...new Set(imageEntries(top.parsed.manifests).map((e) => formatPlatform(e.platform)))];
+        const has = [...new Set(imageEntries(manifests).map((e) => formatPlatform(e.platform)))];
         throw this.#error(`no image for ${formatPlatform(want)} in index ${top.digest} (it has ${has.join(', ') || 'no image with a platform'}; --platform chooses another)`);
       }
       chosen = await this.#manifest(entry.digest, entry);
       platform = entry.platform;
     }
-    const { parsed } = chosen;
-    if (parsed.kind === 'index') throw this.#error(`manifest ${chosen.digest}: an index within an index, which minipod does not follow`);
+    if ('index' in chosen.parsed) throw this.#error(`manifest ${chosen.digest}: an index within an index, which minipod does not follow`);
+    const parsed = chosen.parsed.manifest;
     const configBytes = await this.#config(parsed.config);
     let configured: Platform;
     try {
-      configured = configPlatform(configBytes);
+      configured = configPlatform(configBytes, `config ${parsed.config.digest}`);
     } catch (err) {
-      throw this.#error(`config ${parsed.config.digest}: ${(err as Error).message}`, { cause: err });
+      throw this.#error((err as Error).message, { cause: err });
     }
     if (!runsOn(configured, want)) {
       throw this.#error(`the image is for ${formatPlatform(configured)}, which does not run as ${formatPlatform(want)} (--platform chooses another)`);
@@ -184,9 +186,9 @@ export class RegistryClient {
     if (listed && bytes.length !== listed.size) throw this.#error(`${what}: ${bytes.length} bytes, the index says ${listed.size}`);
     const served = header(res, 'content-type')?.split(';')[0]?.trim();
     try {
-      return { digest, bytes, parsed: parseManifest(bytes, listed?.mediaType ?? served) };
+      return { digest, bytes, parsed: parseDocument(bytes, what, listed?.mediaType ?? served) };
     } catch (err) {
-      throw this.#error(`${what}: ${(err as Error).message}`, { cause: err });
+      throw this.#error((err as Error).message, { cause: err });
     }
   }
 
@@ -394,11 +396,11 @@ function header(res: HttpResponse, name: string): string | undefined {
 interface Fetched {
   digest: string;
   bytes: Uint8Array;
-  parsed: Manifest;
+  parsed: { manifest: Manifest } | { index: Index };
 }
 
 function document(d: Fetched): Document {
-  return { digest: d.digest, mediaType: d.parsed.mediaType, bytes: d.bytes };
+  return { digest: d.digest, mediaType: 'index' in d.parsed ? d.parsed.index.mediaType : d.parsed.manifest.mediaType, bytes: d.bytes };
 }
 
 /** The distribution API's error body, `{"errors": [{"code": ..., "message": ...}]}`, as one line. */

@@ -28,18 +28,28 @@ export async function withLock<T>(libc: Libc, root: string, fn: () => Promise<T>
 
 async function acquire(libc: Libc, file: string, waitMs: number): Promise<number> {
   for (const end = Date.now() + waitMs; ;) {
-    const fd = libc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600);
-    try {
-      libc.flock(fd, LOCK_EX | LOCK_NB, file);
-      if (statSync(`/proc/self/fd/${fd}`).ino === statSync(file, { throwIfNoEntry: false })?.ino) return fd;
-    } catch (err) {
-      if (!(err instanceof SyscallError && err.errno === EWOULDBLOCK)) {
-        libc.close(fd);
-        throw err;
-      }
-    }
-    libc.close(fd);
+    const fd = lockOpened(libc, libc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600), file);
+    if (fd !== null) return fd;
     if (Date.now() > end) throw new MinipodError(`${file}: held by another minipod for more than ${waitMs} ms`);
     await sleep(10);
   }
+}
+
+/**
+ * `fd`, opened on `path`, locked without waiting: `fd` when the lock is taken
+ * and `path` still names the file locked (its holder may have removed it
+ * between open and flock), else null and `fd` closed.
+ */
+export function lockOpened(libc: Libc, fd: number, path: string): number | null {
+  try {
+    libc.flock(fd, LOCK_EX | LOCK_NB, path);
+    if (statSync(`/proc/self/fd/${fd}`).ino === statSync(path, { throwIfNoEntry: false })?.ino) return fd;
+  } catch (err) {
+    if (!(err instanceof SyscallError && err.errno === EWOULDBLOCK)) {
+      libc.close(fd);
+      throw err;
+    }
+  }
+  libc.close(fd);
+  return null;
 }

@@ -80,3 +80,33 @@ export function statusTable(pod: PodResult): string {
   ]);
   return [...podLines, ...containerLines].join('\n') + '\n';
 }
+
+/** go-units' HumanDuration, as `docker images` prints CREATED. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+  if (s < 1) return 'Less than a second ago';
+  if (s < 60) return plural(s, 'second');
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute ago';
+  if (m < 60) return plural(m, 'minute');
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour ago';
+  if (h < 48) return plural(h, 'hour');
+  if (h < 24 * 7 * 2) return plural(Math.floor(h / 24), 'day');
+  if (h < 24 * 30 * 2) return plural(Math.floor(h / 24 / 7), 'week');
+  if (h < 24 * 365 * 2) return plural(Math.floor(h / 24 / 30), 'month');
+  return plural(Math.floor(h / 24 / 365), 'year');
+}
+
+/** go-units' HumanSizeWithPrecision(size, 3): decimal units, as docker prints SIZE. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(3))}${units[i]}`;
+}

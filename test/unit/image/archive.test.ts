@@ -13,7 +13,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadArchive } from '../../../lib/image/archive.ts';
 import { readInLayers } from '../../../lib/image/layered.ts';
-import { hostPlatform } from '../../../lib/image/manifest.ts';
+import { hostPlatform } from '../../../lib/image/platform.ts';
 import { ImageStore } from '../../../lib/image/store.ts';
 import { openHost } from '../../../lib/sys/host.ts';
 import { rejects } from '../../helpers/assert.ts';

@@ -117,6 +117,20 @@ test('chooseManifest: of equals, the first listed', () => {
   assert.ok(chooseManifest([first, second], parsePlatform('linux/amd64')) === first);
 });
 
+test('chooseManifest: os, architecture and variant, arm64 meaning v8 unless said; an entry without a platform is never chosen', () => {
+  const m = (architecture: string, variant?: string) => ({ digest: architecture + (variant ?? ''), platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) } });
+  const manifests: (PlatformEntry & { digest: string })[] = [{ digest: 'attestation' }, m('amd64'), m('arm', 'v6'), m('arm', 'v7'), m('arm64', 'v8')];
+  assert.is(chooseManifest(manifests, { os: 'linux', architecture: 'amd64' })?.digest, 'amd64');
+  assert.is(chooseManifest(manifests, { os: 'linux', architecture: 'arm64' })?.digest, 'arm64v8');
+  assert.is(chooseManifest(manifests, { os: 'linux', architecture: 'arm' })?.digest, 'armv7');
+  assert.is(chooseManifest(manifests, { os: 'linux', architecture: 'arm', variant: 'v6' })?.digest, 'armv6');
+  assert.is(chooseManifest(manifests, { os: 'linux', architecture: 's390x' }), undefined);
+  assert.is(chooseManifest([m('arm64')], { os: 'linux', architecture: 'arm64', variant: 'v8' })?.digest, 'arm64');
+  assert.is(formatPlatform({ os: 'linux', architecture: 'arm64', variant: 'v8' }), 'linux/arm64/v8');
+  assert.is(hostPlatform().os, 'linux');
+  assert.is(hostPlatform().architecture, { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64']);
+});
+
 test('runsOn: a config platform against the machine', () => {
   assert.ok(runsOn({ os: 'linux', architecture: 'arm64' }, parsePlatform('linux/arm64/v8')));
   assert.ok(runsOn({ os: 'linux', architecture: 'amd64', variant: 'v2' }, parsePlatform('linux/amd64/v3')));

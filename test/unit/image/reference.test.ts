@@ -5,7 +5,7 @@
 // reads them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalName, familiarName, isDigest, normalizeName, parseReference } from '../../../lib/image/reference.ts';
+import { canonicalName, familiarName, normalizeName, parseReference } from '../../../lib/image/reference.ts';
 import { sha256 } from '../../helpers/images.ts';
 import { minipodError } from '../../helpers/assert.ts';
 
@@ -172,14 +172,6 @@ for (const [input, reason] of INVALID) {
     assert.is(minipodError(() => parseReference(input)), `invalid reference format: ${JSON.stringify(input)}: ${reason}`);
   });
 }
-
-test('isDigest: sha256 and 64 lower-case hex digits only', () => {
-  assert.ok(isDigest(D));
-  assert.not.ok(isDigest(D.toUpperCase()));
-  assert.not.ok(isDigest(D.slice(0, -1)));
-  assert.not.ok(isDigest(D.replace('sha256', 'sha512')));
-  assert.not.ok(isDigest(D.slice(7)));
-});
 
 const NAMES: [string, string][] = [
   ['busybox', 'docker.io/library/busybox:latest'],

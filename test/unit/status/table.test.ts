@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { columns, duration, statusTable } from '../../../lib/status/table.ts';
+import { ago, columns, duration, humanSize, statusTable } from '../../../lib/status/table.ts';
 import { mixedPod, T0 } from './fixture.ts';
 
 test('the pod line, then one line per container, aligned, no trailing blanks', () => {
@@ -55,5 +55,16 @@ test('durations: short, and precise while short', () => {
 test('columns pad to the widest cell, three spaces apart', () => {
   assert.equal(columns([['A', 'BB', 'C'], ['aaa', 'b', '']]), ['A     BB   C', 'aaa   b']);
 });
+
+const S = 1000;
+const AGO: [number, string][] = [
+  [500, 'Less than a second ago'], [S, '1 second ago'], [59 * S, '59 seconds ago'], [60 * S, 'About a minute ago'],
+  [2 * 60 * S, '2 minutes ago'], [3600 * S, 'About an hour ago'], [5 * 3600 * S, '5 hours ago'], [47 * 3600 * S, '47 hours ago'],
+  [3 * 86400 * S, '3 days ago'], [20 * 86400 * S, '2 weeks ago'], [90 * 86400 * S, '3 months ago'], [800 * 86400 * S, '2 years ago'],
+];
+for (const [ms, text] of AGO) test(`CREATED as docker images prints it (go-units HumanDuration): ${text}`, () => assert.is(ago(ms), text));
+
+const SIZES: [number, string][] = [[0, '0B'], [999, '999B'], [1000, '1kB'], [1982367, '1.98MB'], [77_600_000, '77.6MB'], [5_300_000_000, '5.3GB']];
+for (const [bytes, text] of SIZES) test(`SIZE as docker images prints it (decimal units, 3 digits): ${text}`, () => assert.is(humanSize(bytes), text));
 
 test.run();
