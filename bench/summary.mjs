@@ -68,19 +68,21 @@ const crunMs = b.crun.median_ms;
 const worstDetached = detached.per_additional_pod_kb_max;
 const pauseKb = Math.max(start.memory.pause_node_kb, start.memory.pause_deno_kb);
 // The measured reasons for a miss of the pull targets (bench/pull.sh).
-const PULL_FLOOR_WHY = 'the floor only inflates and writes. A pull (--cpu-prof and strace -c -f of one under Node, and pulls timed '
-  + 'with parts already in the store) also starts the runtime and resolves the image (~90 ms: a pull of an image present), '
-  + 'fetches each layer whole into ingest/ (hashed, written, fsynced, renamed) before it unpacks it from that file, so the '
-  + 'fetch and the unpack of a layer do not overlap (~0.3 s more than unpacking the same blobs already present; curl fetches '
-  + 'the five in 0.11 s), and unpacks in ~1.2× tar\'s time: its ~850 file creations (openat O_CREAT, ~0.25 s, as long as '
-  + 'tar\'s) are synchronous FFI calls (koffi, Deno\'s FFI) on the one JavaScript thread that also parses the tar, hashes it '
-  + 'for the diff ID and takes zlib\'s output (19% of the Node profile), where tar creates files while gzip inflates in another '
-  + 'process. Three runs here, on a machine shared with other sessions\' tests: Node 1.74×, 1.69×, 1.70×; Deno 1.50×, 1.31×, 1.50×.';
-const PULL_POD_WHY = '~6 ms of store work a directory image skips (--cpu-prof of six runs of each): finding the image in the '
-  + 'store (repositories.json, the manifest, the config, five layer records: ~3.5 ms), the pod\'s lease (a file written, '
-  + 'fsynced and renamed, its directory fsynced, removed at teardown: ~2.7 ms), and ~1 ms more for the container, whose root '
-  + 'is an overlay of five lowerdirs instead of one. Nothing is copied: the snapshots are the lowerdirs. Three runs here, '
-  + 'layered minus busybox medians: Node +5.7, +3.8, −3.0 ms; Deno +7.1, +3.6, +9.7 ms (this shared machine\'s noise is of that order).';
+const PULL_FLOOR_WHY = 'on these 2 shared CPUs the wall time follows the CPU time: a Node pull takes ~1.6 CPU-seconds, '
+  + 'tar ~1.0 (gzip inflating in one process while tar writes in another). --cpu-prof of a Node pull: the ~850 file '
+  + 'creations (openat O_CREAT, a synchronous koffi call on the one JavaScript thread; ~16% of the samples; in the kernel they '
+  + 'cost what tar\'s do, but tar\'s overlap gzip); zlib\'s callbacks handing over the inflated chunks (~19%); the blob '
+  + 'written to ingest/ as it arrives (~7%); SHA-256 of the blob and of the tar for the diff ID (~5%); GC (~4%); symlinkat and '
+  + 'write (~7%); and ~90 ms before the first layer: Node, koffi and the bundle, the manifest and config, and an HTTPS attempt '
+  + 'before plain HTTP to the loopback registry, as Docker makes (~40 ms, most of it the TLS context). strace -c -f agrees: the '
+  + 'system time is in write (6494 calls), openat and symlinkat. Four runs here, on a machine shared with other sessions\' '
+  + 'tests: Node 1.74×, 1.69×, 1.70×, 1.78× (the last with layers unpacked as they arrive); Deno 1.50×, 1.31×, 1.50×, 1.39×.';
+const PULL_POD_WHY = 'what a pod of a store image does more (--cpu-prof of six runs of each): finding the image in the store '
+  + '(repositories.json, the manifest, the config, five layer records: ~3.5 ms), the pod\'s lease (under the store lock, a '
+  + 'file written, fsynced and renamed, the directory fsynced, removed at teardown: ~2.7 ms, ~1 ms of it the fsyncs), and ~1 ms '
+  + 'more for the container, whose root is an overlay of five lowerdirs instead of one. Nothing is copied: the snapshots are '
+  + 'the lowerdirs. Four runs here, layered minus busybox medians: Node +5.7, +3.8, −3.0, +10.4 ms; Deno +7.1, +3.6, +9.7, '
+  + '+9.6 ms: the same order as this shared machine\'s noise, larger when it was busier.';
 const PULL_WHY = {
   pull_vs_floor_node: PULL_FLOOR_WHY,
   pull_vs_floor_deno: PULL_FLOOR_WHY,
