@@ -1,8 +1,8 @@
 # make        set everything up (idempotent): npm packages, the bundled CLI,
 #             the pause and exec-helper binaries, the default busybox image
 # make test   the whole suite, under Node and Deno (integration tests need root)
-# make bench  the benchmarks (issues #2, #4, #5, #7) against crun, runc, bubblewrap
-#             and unshare (installed from Debian when missing), written to
+# make bench  the benchmarks (issues #2, #4, #5, #7, #11) against crun, runc, bubblewrap,
+#             unshare, skopeo + umoci and tar (installed from Debian when missing), written to
 #             bench/results/ and BENCHMARKS.md; RUNS=N repetitions (default 20)
 
 CC ?= cc

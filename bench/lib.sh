@@ -18,6 +18,9 @@ need_all() {
   need unshare util-linux
   need nsenter util-linux
   need catatonit catatonit
+  need docker-registry docker-registry
+  need skopeo skopeo
+  need umoci umoci
   # the busybox image is built from busybox-static by make
 }
 

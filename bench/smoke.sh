@@ -28,6 +28,7 @@ case_ start sh bench/start.sh
 case_ detached env PODS="1 5" sh bench/detached.sh
 case_ concurrent env PODS=20 sh bench/concurrent.sh
 case_ logs env MIB=20 sh bench/logs.sh
+case_ pull env PULL_MIB=20 sh bench/pull.sh
 case_ summary node bench/summary.mjs "$out"
 case_ figures node bench/summary.mjs --check "$out"
 cat "$out/figures.log"

@@ -121,7 +121,7 @@ async function readArchive(
   protect: (digests: string[]) => Promise<void>,
 ): Promise<ArchiveIndex> {
   const archive = new ArchiveIndex();
-  const entries = tarEntries(input, () => 'load: the input is not a docker save or OCI archive (not a tar)');
+  const entries = tarEntries(input, () => 'the input is not a docker save or OCI archive (not a tar)');
   try {
     for (;;) {
       let next: IteratorResult<TarEntry>;
