@@ -52,8 +52,14 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
             const { body } = await client.blob(layer);
             const keep = (copy: AsyncIterable<Uint8Array>) => store.content.ingest({ digest: layer.digest, size: layer.size }, copy, progress.add);
             // Unpacked as it arrives, rather than read back once stored: the download and the unpacking overlap.
-            if (unpacked) await keep(body);
-            else await consumeTogether(body, [keep, unpack]);
+            if (unpacked) {
+              await keep(body);
+            } else {
+              const [kept, made] = await consumeTogether(body, keep, unpack);
+              // Bytes other than the blob's (a registry that lies, a connection cut short) explain a failed unpack too.
+              if (kept.status === 'rejected') throw kept.reason;
+              if (made.status === 'rejected') throw made.reason;
+            }
           }
         } catch (err) {
           // The registry's errors already say which pull they are of.

@@ -4,36 +4,47 @@
 import { PassThrough, Readable } from 'node:stream';
 
 /**
- * Run `consumers` over copies of `source`. A consumer that ends without
- * reading all lets the others go on; one that fails stops the source and
- * the others, and its error is the one thrown.
+ * Run `primary` and `secondary` over copies of `source`. The primary's
+ * failure (or the source's) stops both: it says what was wrong with the
+ * bytes. The secondary's failure only lets go of its copy, so the primary
+ * reads on to the end: whether the bytes were the ones announced decides
+ * which of the two failures is the one to report, and the caller has both.
+ * A consumer that ends without reading all holds the other back no more.
  */
-export async function consumeTogether<T extends unknown[]>(
+export async function consumeTogether<P, S>(
   source: AsyncIterable<Uint8Array>,
-  consumers: { [K in keyof T]: (copy: AsyncIterable<Uint8Array>) => Promise<T[K]> },
-): Promise<T> {
+  primary: (copy: AsyncIterable<Uint8Array>) => Promise<P>,
+  secondary: (copy: AsyncIterable<Uint8Array>) => Promise<S>,
+): Promise<[PromiseSettledResult<P>, PromiseSettledResult<S>]> {
   const input = Readable.from(source, { objectMode: false });
-  const copies = consumers.map(() => input.pipe(new PassThrough()));
-  let failure: { err: unknown } | null = null;
+  const copies = [primary, secondary].map(() => {
+    const copy = input.pipe(new PassThrough());
+    // Its reader learns of an error by reading; one that stopped reading must not turn it into a crash.
+    copy.on('error', () => {});
+    return copy;
+  });
   const stopAll = (err: unknown) => {
-    failure ??= { err };
     input.destroy();
     for (const copy of copies) copy.destroy(err as Error);
   };
   input.once('error', stopAll);
-  const results = await Promise.allSettled(consumers.map(async (consume, i) => {
-    const copy = copies[i]!;
+  const run = async <T>(consume: (copy: AsyncIterable<Uint8Array>) => Promise<T>, copy: PassThrough, stops: boolean): Promise<T> => {
     try {
       return await consume(copy);
     } catch (err) {
-      stopAll(err);
+      if (stops) stopAll(err);
       throw err;
     } finally {
-      // Read to its end or not, it no longer holds the others back.
+      // Read to its end or not, it no longer holds the other back.
       input.unpipe(copy);
       copy.resume();
     }
-  }));
-  if (failure) throw (failure as { err: unknown }).err;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+  };
+  return Promise.all([
+    run(primary, copies[0]!, true).then(settled<P>, rejected),
+    run(secondary, copies[1]!, false).then(settled<S>, rejected),
+  ]);
 }
+
+const settled = <T>(value: T): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value });
+const rejected = (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason });
