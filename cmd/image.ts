@@ -1,7 +1,7 @@
 import { MinipodError } from '../lib/errors.ts';
 import type { Globals } from './globals.ts';
 import { humanSize } from '../lib/status/table.ts';
-import { openImageStore } from './images-common.ts';
+import { openImageStore } from '../lib/image/open.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Image management beyond pull, load, images and rmi. 'image prune' removes

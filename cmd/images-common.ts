@@ -1,12 +1,8 @@
-// What the image verbs (pull, load, images, rmi, image) and run share: the
-// store, opened with the real unpacker, and the options of a pull.
+// What the image verbs (pull, load) and run share: the options of a pull.
 import { hostPlatform, parsePlatform } from '../lib/image/platform.ts';
 import type { PullOptions } from '../lib/image/pull.ts';
-import { ImageStore } from '../lib/image/store.ts';
-import { unpackLayer } from '../lib/image/unpack.ts';
 import { parseQuantity } from '../lib/spec/quantity.ts';
 import { MinipodError } from '../lib/errors.ts';
-import { openHost } from '../lib/sys/host.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const IMAGE_PULL_OPTIONS = {
@@ -43,9 +39,4 @@ function byteSize(value: VerbArgs['values'][string]): number {
   } catch (err) {
     throw new MinipodError(`--max-unpacked-size: Invalid value: ${JSON.stringify(value)}: ${(err as Error).message} (such as 512Mi, 16Gi)`);
   }
-}
-
-export async function openImageStore(dir: string): Promise<ImageStore> {
-  const { libc } = await openHost();
-  return new ImageStore(dir, { libc, unpack: unpackLayer });
 }

@@ -5,7 +5,7 @@ import { familiarName, parseReference } from '../lib/image/reference.ts';
 import type { ImageRecord } from '../lib/image/store.ts';
 import { ago, columns, humanSize } from '../lib/status/table.ts';
 import type { Globals } from './globals.ts';
-import { openImageStore } from './images-common.ts';
+import { openImageStore } from '../lib/image/open.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Lists the images in the store, newest first, as 'docker images' does:

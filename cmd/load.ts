@@ -3,7 +3,8 @@ import { loadArchive } from '../lib/image/archive.ts';
 import { familiarName, parseReference } from '../lib/image/reference.ts';
 import { MinipodError, wrapError } from '../lib/errors.ts';
 import type { Globals } from './globals.ts';
-import { IMAGE_PULL_OPTIONS, openImageStore, pullSettings } from './images-common.ts';
+import { openImageStore } from '../lib/image/open.ts';
+import { IMAGE_PULL_OPTIONS, pullSettings } from './images-common.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Loads the images of a 'docker save' tarball or an OCI image archive (a

@@ -1,6 +1,6 @@
 import { newPodUid, nodeInfo } from '../lib/host/node-info.ts';
-import { ensureImages, usesStore } from '../lib/image/ensure.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { usesStore } from '../lib/image/image.ts';
 import { ImagePullError } from '../lib/image/policy.ts';
 import type { PullOptions } from '../lib/image/pull.ts';
 import type { ImageStore } from '../lib/image/store.ts';
@@ -10,7 +10,6 @@ import { isObject } from '../lib/spec/json.ts';
 import { planPod } from '../lib/spec/plan.ts';
 import type { PodPlan } from '../lib/spec/plan-types.ts';
 import { parsePod } from '../lib/spec/validate.ts';
-import { openImageStore } from './images-common.ts';
 
 export interface PullStep extends PullOptions {
   /** The first wait before a failed pull is tried again (ImagePullBackOff); none: a failed pull fails the run at once. */
@@ -29,7 +28,7 @@ const MAX_BACKOFF_SECONDS = 300;
 async function pullWithBackoff(pod: PodManifest, store: ImageStore, pull: PullStep): Promise<void> {
   for (let delay = pull.backoffSeconds; ; delay = Math.min(delay! * 2, MAX_BACKOFF_SECONDS)) {
     try {
-      return await ensureImages(pod, store, pull);
+      return await (await import('../lib/image/ensure.ts')).ensureImages(pod, store, pull);
     } catch (err) {
       const retry = err instanceof ImagePullError && err.reason === 'ErrImagePull' && pod.spec.restartPolicy !== 'Never';
       if (!retry || delay === undefined) throw err;
@@ -56,8 +55,8 @@ export async function planFromFile(
   if (opts.name !== undefined && isObject(manifest) && isObject(manifest.metadata)) manifest.metadata.name = opts.name;
   const { pod, warnings } = parsePod(manifest);
   if (!opts.quiet) for (const warning of warnings) process.stderr.write(`minipod: warning: ${warning}\n`);
-  // Only a manifest naming pulled or loaded images opens the store (and the libc its lock needs).
-  const store = usesStore(pod, imagesDir) ? await openImageStore(imagesDir) : null;
+  // Only a manifest naming pulled or loaded images loads the store's code and opens it (and the libc its lock needs).
+  const store = usesStore(pod, imagesDir) ? await (await import('../lib/image/open.ts')).openImageStore(imagesDir) : null;
   if (store && opts.pull) await pullWithBackoff(pod, store, opts.pull);
   return { plan: planPod(pod, { manifestDir: dir, imagesDir, store, uid: newPodUid(), node: nodeInfo() }), manifest, leases: store };
 }

@@ -3,7 +3,8 @@ import { pullImage } from '../lib/image/pull.ts';
 import { pullProgress, quietProgress } from '../lib/image/progress.ts';
 import { MinipodError } from '../lib/errors.ts';
 import type { Globals } from './globals.ts';
-import { IMAGE_PULL_OPTIONS, openImageStore, pullSettings } from './images-common.ts';
+import { openImageStore } from '../lib/image/open.ts';
+import { IMAGE_PULL_OPTIONS, pullSettings } from './images-common.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Pulls an image from a registry that speaks the OCI distribution API (Docker

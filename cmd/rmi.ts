@@ -1,7 +1,7 @@
 import { MinipodError } from '../lib/errors.ts';
 import { familiarName, parseReference } from '../lib/image/reference.ts';
 import type { Globals } from './globals.ts';
-import { openImageStore } from './images-common.ts';
+import { openImageStore } from '../lib/image/open.ts';
 import type { VerbArgs } from './verb.ts';
 
 export const summary = `Removes images from the store, as 'docker rmi' does: REF (a name, an image ID

@@ -3,16 +3,11 @@
 // it), each distinct image pulled once.
 import { MinipodError } from '../errors.ts';
 import type { PodManifest } from '../spec/manifest.ts';
-import { directoryImage, isPathImage } from './image.ts';
+import { directoryImage, isPathImage, podImages } from './image.ts';
 import { defaultPullPolicy, ImagePullError, mustPull } from './policy.ts';
 import { type PullOptions, pullImage } from './pull.ts';
 import { canonicalName, parseReference } from './reference.ts';
 import type { ImageStore } from './store.ts';
-
-/** Whether any container's image is one of the store's (pulled or loaded), not a path or a directory image. */
-export function usesStore(pod: PodManifest, imagesDir: string): boolean {
-  return containersOf(pod).some(({ image }) => !isPathImage(image) && !directoryImage(image, imagesDir));
-}
 
 /**
  * Pull what the pull policies ask for. A failed pull is an ImagePullError
@@ -22,7 +17,7 @@ export function usesStore(pod: PodManifest, imagesDir: string): boolean {
  */
 export async function ensureImages(pod: PodManifest, store: ImageStore, opts: PullOptions): Promise<void> {
   const pulled = new Set<string>();
-  for (const { image, imagePullPolicy, field } of containersOf(pod)) {
+  for (const { image, imagePullPolicy, field } of podImages(pod)) {
     if (isPathImage(image) || directoryImage(image, store.dir)) continue;
     let ref;
     try {
@@ -47,11 +42,4 @@ export async function ensureImages(pod: PodManifest, store: ImageStore, opts: Pu
     }
     pulled.add(name);
   }
-}
-
-function containersOf(pod: PodManifest) {
-  return [
-    ...(pod.spec.initContainers ?? []).map((c, i) => ({ ...c, field: `spec.initContainers[${i}].image` })),
-    ...pod.spec.containers.map((c, i) => ({ ...c, field: `spec.containers[${i}].image` })),
-  ];
 }

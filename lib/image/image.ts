@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MinipodError, wrapError } from '../errors.ts';
 import { isObject, isStringArray } from '../spec/json.ts';
+import type { PodManifest } from '../spec/manifest.ts';
 import { canonicalName, parseReference, type Reference } from './reference.ts';
 
 export interface ImageLocation {
@@ -48,6 +49,19 @@ const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?$`);
 
 export const isPathImage = (image: string) => /^\.{0,2}\//.test(image);
+
+/** Every container's image, init containers first, with the field that names it. */
+export function podImages(pod: PodManifest) {
+  return [
+    ...(pod.spec.initContainers ?? []).map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, field: `spec.initContainers[${i}].image` })),
+    ...pod.spec.containers.map((c, i) => ({ image: c.image, imagePullPolicy: c.imagePullPolicy, field: `spec.containers[${i}].image` })),
+  ];
+}
+
+/** Whether any container's image is one of the store's (pulled or loaded), not a path or a directory image. */
+export function usesStore(pod: PodManifest, imagesDir: string): boolean {
+  return podImages(pod).some(({ image }) => !isPathImage(image) && !directoryImage(image, imagesDir));
+}
 
 /**
  * A directory image of the store, `<imagesDir>/<name>/rootfs` (what `make`
