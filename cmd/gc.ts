@@ -5,7 +5,7 @@ import { socketPath } from '../lib/daemon/protocol.ts';
 import { MinipodError } from '../lib/errors.ts';
 import { cleanUp, isLost } from '../lib/state/cleanup.ts';
 import { withLock } from '../lib/state/lock.ts';
-import { listPods } from '../lib/state/store.ts';
+import { listPods, unrecordedPodDirs } from '../lib/state/store.ts';
 import { openHost } from '../lib/sys/host.ts';
 import type { Globals } from './globals.ts';
 import type { VerbArgs } from './verb.ts';
@@ -25,6 +25,8 @@ export async function run({ values, positionals }: VerbArgs, globals: Globals): 
       await cleanUp(host.libc, globals.root, pod, { logs: values.logs === true });
       process.stdout.write(`${pod.id}\n`);
     }
+    // A supervisor killed after it made a pod's directory and before the pod's first record: nothing ran yet, only the directory is there.
+    for (const dir of unrecordedPodDirs(globals.root)) rmSync(dir, { recursive: true, force: true });
     // A supervisor killed leaves its socket, and an empty log when it had nothing to say.
     if (!(await answers(socketPath(globals.root)))) {
       rmSync(socketPath(globals.root), { force: true });

@@ -1,7 +1,7 @@
 // The pods under a state root, as their state files tell: what ps lists and
 // what every verb taking a POD argument looks up (by name, or by id or an
 // unambiguous prefix of it, as podman does).
-import { readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MinipodError } from '../errors.ts';
 import type { PodRecord } from './record.ts';
@@ -39,6 +39,22 @@ export function listPods(root: string): PodRecord[] {
       return []; // being made, or being removed
     }
   }).sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/**
+ * Pod directories with no state record. A pod's directory and its first
+ * record are made together under the state root's lock (launchPod), so to
+ * a holder of that lock such a directory is what a supervisor killed
+ * between the two left behind.
+ */
+export function unrecordedPodDirs(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => POD_ID.test(n) && !existsSync(join(root, n, 'state.json'))).map((n) => join(root, n));
 }
 
 export function findPod(root: string, ref: string): PodRecord {

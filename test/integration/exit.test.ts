@@ -51,10 +51,12 @@ test('125 and one line per problem for a bad manifest; nothing is started', asyn
   assert.not.match(r.all, 'at '); // no stack trace
 });
 
-test('125 for an image that does not exist', async ({ scratch }) => {
-  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', commandPod('noimg', ['true'], 'no-such-image'))]);
+test('125 for an image that does not exist (pull policy Never: the test asks no registry)', async ({ scratch }) => {
+  const manifest = commandPod('noimg', ['true'], 'no-such-image');
+  Object.assign(manifest.spec.containers[0]!, { imagePullPolicy: 'Never' });
+  const r = await scratch.minipod(['run', scratch.manifest('noimg.json', manifest)]);
   assert.is(r.exitCode, 125, r.all);
-  assert.match(r.stderr, 'spec.containers[0].image: image "no-such-image" not found');
+  assert.is(r.stderr, 'minipod: spec.containers[0].image: ErrImageNeverPull: Container image "no-such-image" is not present with pull policy of Never\n');
 });
 
 test('125 for a manifest file that does not exist or does not parse', async ({ scratch }) => {
@@ -116,8 +118,8 @@ test('every problem at once, one "minipod: " line each: field errors, and what o
   assert.is(missing.exitCode, 125, missing.all);
   const imageLines = missing.stderr.split('\n');
   assert.is(imageLines.length, 2, missing.stderr);
-  assert.match(imageLines[0]!, /^minipod: spec\.containers\[0\]\.image: image "nosuch-one" not found/);
-  assert.match(imageLines[1]!, /^minipod: spec\.containers\[1\]\.image: image "nosuch-two" not found/);
+  assert.match(imageLines[0]!, /^minipod: spec\.containers\[0\]\.image: image "nosuch-one" is not in the image store /);
+  assert.match(imageLines[1]!, /^minipod: spec\.containers\[1\]\.image: image "nosuch-two" is not in the image store /);
 });
 
 run();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { PodRecord } from '../../../lib/state/record.ts';
-import { findPod, listPods, logsRoot, removeLogs } from '../../../lib/state/store.ts';
+import { findPod, listPods, logsRoot, removeLogs, unrecordedPodDirs } from '../../../lib/state/store.ts';
 import { minipodError } from '../../helpers/assert.ts';
 
 function record(id: string, name: string, createdAt: number): PodRecord {
@@ -74,6 +74,15 @@ test('listPods: a pod being made or removed (no, half-written or unreadable stat
   mkdirSync(join(root, '000000000004', 'state.json'), { recursive: true }); // EISDIR
   writeFileSync(join(root, '000000000005'), 'a file, not a directory');
   assert.equal(listPods(root).map((p) => p.name), ['db', 'cache', 'web']);
+}));
+
+test('unrecordedPodDirs: pod directories with no state.json (a supervisor killed between the two), nothing else', withRoot((root) => {
+  populate(root);
+  mkdirSync(join(root, '000000000001', 'shm'), { recursive: true });
+  mkdirSync(join(root, 'not-a-pod-id'));
+  mkdirSync(join(root, '000000000004', 'state.json'), { recursive: true }); // a state.json, if a strange one: not this case
+  assert.equal(unrecordedPodDirs(root), [join(root, '000000000001')]);
+  assert.equal(unrecordedPodDirs(join(root, 'missing')), []);
 }));
 
 test('findPod: by exact name', withRoot((root) => {
