@@ -56,7 +56,7 @@ test('125 for an image that does not exist (pull policy Never: the test asks no 
   Object.assign(manifest.spec.containers[0]!, { imagePullPolicy: 'Never' });
   const r = await scratch.minipod(['run', scratch.manifest('noimg.json', manifest)]);
   assert.is(r.exitCode, 125, r.all);
-  assert.is(r.stderr, 'minipod: spec.containers[0].image: ErrImageNeverPull: Container image "no-such-image" is not present with pull policy of Never\n');
+  assert.is(r.stderr, 'minipod: spec.containers[0].image: ErrImageNeverPull: Container image "no-such-image" is not present with pull policy of Never');
 });
 
 test('125 for a manifest file that does not exist or does not parse', async ({ scratch }) => {
