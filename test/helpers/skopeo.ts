@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { isRoot } from './cli.ts';
 import { readBlob, REF_NAME, type Descriptor } from './oci-layout.ts';
 
 export interface PushOptions {
@@ -86,9 +87,15 @@ function dirView(layoutDir: string, top: Descriptor, dir: string): string {
 
 const hexOf = (digest: string) => digest.slice(digest.indexOf(':') + 1);
 
-async function skopeo(args: string[]): Promise<string> {
+export async function skopeo(args: string[], opts: { cwd?: string } = {}): Promise<string> {
   // --insecure-policy: the signature policy of the machine (if it has one) is no business of a test.
-  const r = await execa('skopeo', ['--insecure-policy', ...args], { reject: false, timeout: 120_000 });
+  // As root skopeo keeps a blob cache in /var/lib/containers/cache, which
+  // no flag moves: it runs in a mount namespace of its own, with an empty
+  // tmpfs over /var/lib, so the machine keeps nothing of a test's (as
+  // another user, its cache is that user's, under ~/.local/share).
+  const command = ['skopeo', '--insecure-policy', ...args];
+  const [file, argv] = isRoot ? ['unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o mode=0755 tmpfs /var/lib && exec "$@"', 'sh', ...command]] : [command[0]!, command.slice(1)];
+  const r = await execa(file, argv, { reject: false, timeout: 120_000, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   if (r.failed) {
     const why = r.code === 'ENOENT' ? 'not installed (install Debian\'s skopeo)' : (r.stderr || r.message || '').trim();
     throw new Error(`skopeo ${args[0]} ${args[args.length - 1]}: ${why}`);

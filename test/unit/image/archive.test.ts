@@ -18,6 +18,7 @@ import { ImageStore } from '../../../lib/image/store.ts';
 import { openHost } from '../../../lib/sys/host.ts';
 import { rejects } from '../../helpers/assert.ts';
 import { isRoot } from '../../helpers/cli.ts';
+import { skopeo } from '../../helpers/skopeo.ts';
 import { BASE_ENTRIES, chunksOf, imageOf, layerOf, sha256, type TarEntry, tarOf, type TestImage, testUnpack } from '../../helpers/images.ts';
 
 const { libc } = await openHost();
@@ -278,8 +279,8 @@ const tools = ['umoci', 'skopeo'].every((t) => spawnSync('which', [t]).status ==
   writeFileSync(join(tmp, 'bundle', 'rootfs', 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n');
   run('umoci', 'repack', ...rootless, '--image', 'oci:img', 'bundle');
   run('umoci', 'config', '--image', 'oci:img', '--config.cmd', '/bin/true', '--config.exposedports', '8080/tcp', '--config.user', 'app');
-  run('skopeo', 'copy', '--quiet', 'oci:oci:img', `docker-archive:${join(tmp, 'docker.tar')}:tools/docker:1`);
-  run('skopeo', 'copy', '--quiet', 'oci:oci:img', `oci-archive:${join(tmp, 'oci.tar')}:tools/oci:1`);
+  await skopeo(['copy', '--quiet', 'oci:oci:img', `docker-archive:${join(tmp, 'docker.tar')}:tools/docker:1`], { cwd: tmp });
+  await skopeo(['copy', '--quiet', 'oci:oci:img', `oci-archive:${join(tmp, 'oci.tar')}:tools/oci:1`], { cwd: tmp });
   const [fromDocker] = await loadArchive(store, createReadStream(join(tmp, 'docker.tar')), OPTS);
   const [fromOci] = await loadArchive(store, createReadStream(join(tmp, 'oci.tar')), OPTS);
   assert.equal(fromDocker!.names, ['docker.io/tools/docker:1']);
