@@ -92,7 +92,8 @@ function leasesDir(dir: string): string {
 export function writeLease(dir: string, lease: Lease): void {
   checkLeaseId(lease.id);
   mkdirSync(leasesDir(dir), { recursive: true });
-  replaceFile(join(leasesDir(dir), `${lease.id}.json`), `${JSON.stringify({ podDir: lease.podDir, images: lease.images })}\n`);
+  // Not fsynced: a lease says what a running pod uses, and after a crash no pod runs.
+  replaceFile(join(leasesDir(dir), `${lease.id}.json`), `${JSON.stringify({ podDir: lease.podDir, images: lease.images })}\n`, false);
 }
 
 export function deleteLease(dir: string, id: string): void {

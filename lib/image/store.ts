@@ -110,6 +110,13 @@ interface Target {
 
 export class ImageStore {
   readonly content: ContentStore;
+  /**
+   * What lookup found, by reference, until this store object changes
+   * something: a run looks each image up to decide whether to pull it, then
+   * to plan it. Another process's change meanwhile is found as before by
+   * what comes next (the pod's lease, refused for an image gone).
+   */
+  private readonly found = new Map<string, ImageRecord | null>();
   readonly snapshots: SnapshotStore;
   private readonly libc: Libc;
 
@@ -188,9 +195,12 @@ export class ImageStore {
    * prefix of an ID (3 hex digits or more, `sha256:` optional); null if none.
    */
   lookup(ref: string): ImageRecord | null {
+    if (this.found.has(ref)) return this.found.get(ref)!;
     const repos = readRepositories(this.dir);
     const target = this.find(repos, ref);
-    return target ? this.record(target.manifestDigest, imagesOf(repos).get(target.manifestDigest)!) : null;
+    const record = target ? this.record(target.manifestDigest, imagesOf(repos).get(target.manifestDigest)!) : null;
+    this.found.set(ref, record);
+    return record;
   }
 
   /** Every image, newest (by its config's `created`) first. */
@@ -306,8 +316,10 @@ export class ImageStore {
     }
   }
 
+  /** Every change of the store's metadata goes through here: what lookup remembered goes with it. */
   private locked<T>(fn: () => T | Promise<T>): Promise<T> {
-    return withLock(this.libc, this.dir, fn);
+    this.found.clear();
+    return withLock(this.libc, this.dir, fn).finally(() => this.found.clear());
   }
 
   private configDigestOf(manifestDigest: string): string {
