@@ -187,7 +187,13 @@ export function imageSuite<T>(name: string, setup: () => Promise<T>, teardown: (
   else {
     s.before(async () => {
       const t0 = performance.now();
-      value = await setup();
+      try {
+        value = await setup();
+      } catch (err) {
+        // uvu fails every test of a suite whose hook threw, without saying why.
+        console.error(`    ${name}: set-up failed: ${(err as Error)?.stack ?? String(err)}`);
+        throw err;
+      }
       console.log(`    ${name}: set up in ${Math.round(performance.now() - t0)} ms`);
     });
     s.after(() => teardown(value));

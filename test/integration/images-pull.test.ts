@@ -61,15 +61,13 @@ const { test, run } = imageSuite<Env>('minipod pull from a real registry', async
     { layers: [...busyboxLayers(4), { entries: [{ type: 'file', path: 'etc/variant', content: 'the variant\n' }] }], config: BUSYBOX_CONFIG },
     { dir: layout('five-variant') },
   );
-  await Promise.all([
-    pushImage(feature.layoutDir, registry.host, 'feature:1'),
-    pushImage(feature.layoutDir, registry.host, 'team/private:1'),
-    pushImage(docker.layoutDir, registry.host, 'docker:1'),
-    pushImage(multi.layoutDir, registry.host, 'multi:1', { all: true }),
-    pushImage(dockerList.layoutDir, registry.host, 'docker-list:1', { all: true }),
-    pushImage(five.layoutDir, registry.host, 'five:1'),
-    pushImage(fiveVariant.layoutDir, registry.host, 'five:2'),
-  ]);
+  // One push at a time: the same blobs pushed at once (feature:1 and team/private:1) race in the registry.
+  const pushes: [string, string, { all?: boolean }?][] = [
+    [feature.layoutDir, 'feature:1'], [feature.layoutDir, 'team/private:1'], [docker.layoutDir, 'docker:1'],
+    [multi.layoutDir, 'multi:1', { all: true }], [dockerList.layoutDir, 'docker-list:1', { all: true }],
+    [five.layoutDir, 'five:1'], [fiveVariant.layoutDir, 'five:2'],
+  ];
+  for (const [dir, name, opts] of pushes) await pushImage(dir, registry.host, name, opts);
   const proxy = await startFaultProxy({ upstream: registry.url });
   const bearer = await startFaultProxy({ upstream: registry.url, bearer: { private: { repos: ['team/private'], user: USER, password: PASSWORD } } });
   return { tmp, registry, proxy, bearer, feature, docker, multi, dockerList, five, fiveVariant };

@@ -32,11 +32,10 @@ const { test, run } = imageSuite<Env>('pods on pulled images', async () => {
   const registry = await startRegistry();
   const feature = await buildImage(featureImage(), { dir: join(tmp, 'feature') });
   const shared = await buildImage(sharedBaseImage(), { dir: join(tmp, 'shared') });
-  await Promise.all([
-    pushImage(feature.layoutDir, registry.host, 'feature:1'),
-    pushImage(feature.layoutDir, registry.host, 'feature:latest'),
-    pushImage(shared.layoutDir, registry.host, 'shared:1'),
-  ]);
+  // One push at a time: the same blobs pushed at once race in the registry.
+  await pushImage(feature.layoutDir, registry.host, 'feature:1');
+  await pushImage(feature.layoutDir, registry.host, 'feature:latest');
+  await pushImage(shared.layoutDir, registry.host, 'shared:1');
   const proxy = await startFaultProxy({ upstream: registry.url });
   return { tmp, registry, proxy, feature, shared };
 }, async (env) => {
