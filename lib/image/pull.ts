@@ -8,6 +8,7 @@
 import { wrapError } from '../errors.ts';
 import { RegistryClient, RegistryError } from '../registry/client.ts';
 import type { Env } from '../registry/credentials.ts';
+import type { Descriptor } from './manifest.ts';
 import type { Platform } from './platform.ts';
 import type { PullProgress } from './progress.ts';
 import { canonicalName, type Reference } from './reference.ts';
@@ -38,34 +39,12 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
       const { layers } = store.parts(image.manifest.digest);
       await protect(layers.map((l) => l.diffID));
       await eachLimited(image.layers, CONCURRENT_LAYERS, async (layer, i) => {
-        const { diffID } = layers[i]!;
-        const progress = opts.progress.layer(layer.digest, layer.size);
-        // The same layer unpacked from another blob (loaded uncompressed, pulled gzipped) still needs this image's blob.
-        const [unpacked, fetched] = [store.snapshots.has(diffID), store.content.hasBlob(layer.digest)];
-        if (unpacked && fetched) return progress.done(true);
-        const layerRef = { digest: layer.digest, mediaType: layer.mediaType, diffID };
-        const unpack = (source?: AsyncIterable<Uint8Array>) => store.snapshots.ensure(layerRef, { maxUnpackedSize: opts.maxUnpackedSize }, source);
         try {
-          if (fetched) {
-            await unpack();
-          } else {
-            const { body } = await client.blob(layer);
-            const keep = (copy: AsyncIterable<Uint8Array>) => store.content.ingest({ digest: layer.digest, size: layer.size }, copy, progress.add);
-            // Unpacked as it arrives, rather than read back once stored: the download and the unpacking overlap.
-            if (unpacked) {
-              await keep(body);
-            } else {
-              const [kept, made] = await consumeTogether(body, keep, unpack);
-              // Bytes other than the blob's (a registry that lies, a connection cut short) explain a failed unpack too.
-              if (kept.status === 'rejected') throw kept.reason;
-              if (made.status === 'rejected') throw made.reason;
-            }
-          }
+          await pullLayer(client, store, { ...layer, diffID: layers[i]!.diffID }, opts);
         } catch (err) {
           // The registry's errors already say which pull they are of.
           throw err instanceof RegistryError ? err : wrapError(`pull ${canonicalName(ref)}`, err);
         }
-        progress.done();
       });
       return store.commitImage({
         names: [canonicalName(ref)],
@@ -77,6 +56,35 @@ export async function pullImage(store: ImageStore, ref: Reference, opts: PullOpt
     opts.progress.close();
     client.close();
   }
+}
+
+/**
+ * One layer made present: its blob kept and its snapshot unpacked, each
+ * unless it already is. The same layer unpacked from another blob (loaded
+ * uncompressed, now pulled gzipped) still needs this image's blob.
+ */
+async function pullLayer(client: RegistryClient, store: ImageStore, layer: Descriptor & { diffID: string }, opts: PullOptions): Promise<void> {
+  const progress = opts.progress.layer(layer.digest, layer.size);
+  const [unpacked, fetched] = [store.snapshots.has(layer.diffID), store.content.hasBlob(layer.digest)];
+  if (unpacked && fetched) return progress.done(true);
+  const unpack = (source?: AsyncIterable<Uint8Array>) =>
+    store.snapshots.ensure({ digest: layer.digest, mediaType: layer.mediaType, diffID: layer.diffID }, { maxUnpackedSize: opts.maxUnpackedSize }, source);
+  if (fetched) {
+    await unpack();
+    return progress.done();
+  }
+  const { body } = await client.blob(layer);
+  const keep = (copy: AsyncIterable<Uint8Array>) => store.content.ingest({ digest: layer.digest, size: layer.size }, copy, progress.add);
+  if (unpacked) {
+    await keep(body);
+    return progress.done();
+  }
+  // Unpacked as it arrives, rather than read back once stored: the download and the unpacking overlap.
+  const [kept, made] = await consumeTogether(body, keep, unpack);
+  // Bytes other than the blob's (a registry that lies, a connection cut short) explain a failed unpack too.
+  if (kept.status === 'rejected') throw kept.reason;
+  if (made.status === 'rejected') throw made.reason;
+  progress.done();
 }
 
 /** `fn` over `items`, at most `limit` at once; the first failure is thrown once all have settled. */
