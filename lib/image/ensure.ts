@@ -5,7 +5,7 @@ import { MinipodError } from '../errors.ts';
 import type { PodManifest } from '../spec/manifest.ts';
 import { directoryImage, isPathImage, podImages } from './image.ts';
 import { defaultPullPolicy, ImagePullError, mustPull } from './policy.ts';
-import { type PullOptions, pullImage } from './pull.ts';
+import type { PullOptions } from './pull.ts';
 import { canonicalName, parseReference } from './reference.ts';
 import type { ImageStore } from './store.ts';
 
@@ -34,7 +34,8 @@ export async function ensureImages(pod: PodManifest, store: ImageStore, opts: Pu
       throw err instanceof ImagePullError ? err.of(field) : err;
     }
     try {
-      await pullImage(store, ref, opts);
+      // The registry client is loaded only when something is to be pulled: a pod on present images needs none of it.
+      await (await import('./pull.ts')).pullImage(store, ref, opts);
     } catch (err) {
       // A bug stays a bug: only what the registry, the network or the layers refused is a failed pull.
       if (!(err instanceof MinipodError)) throw err;
