@@ -77,12 +77,13 @@ const PULL_FLOOR_WHY = 'on these 2 shared CPUs the wall time follows the CPU tim
   + 'before plain HTTP to the loopback registry, as Docker makes (~40 ms, most of it the TLS context). strace -c -f agrees: the '
   + 'system time is in write (6494 calls), openat and symlinkat. Four runs here, on a machine shared with other sessions\' '
   + 'tests: Node 1.74×, 1.69×, 1.70×, 1.78× (the last with layers unpacked as they arrive); Deno 1.50×, 1.31×, 1.50×, 1.39×.';
-const PULL_POD_WHY = 'what a pod of a store image does more (--cpu-prof of six runs of each): finding the image in the store '
-  + '(repositories.json, the manifest, the config, five layer records: ~3.5 ms), the pod\'s lease (under the store lock, a '
-  + 'file written, fsynced and renamed, the directory fsynced, removed at teardown: ~2.7 ms, ~1 ms of it the fsyncs), and ~1 ms '
-  + 'more for the container, whose root is an overlay of five lowerdirs instead of one. Nothing is copied: the snapshots are '
-  + 'the lowerdirs. Four runs here, layered minus busybox medians: Node +5.7, +3.8, −3.0, +10.4 ms; Deno +7.1, +3.6, +9.7, '
-  + '+9.6 ms: the same order as this shared machine\'s noise, larger when it was busier.';
+const PULL_POD_WHY = 'what a pod of a store image does more: finding the image in the store (repositories.json, the manifest, '
+  + 'the config, five layer records: ~3.5 ms by --cpu-prof, now once per run, not twice), the pod\'s lease under the store lock '
+  + '(written atomically, no longer fsynced), ~1 ms for a root of five lowerdirs instead of one, and under Deno, which runs '
+  + 'minipod from its TypeScript sources, loading the store\'s modules: ~4 ms (hyperfine, 30 runs: `deno run` of an import of '
+  + 'lib/image/open.ts 39.5 ms against one of lib/image/image.ts 35.7 ms). The registry client and the unpacker are no longer '
+  + 'loaded for present images. Nothing is copied: the snapshots are the lowerdirs. Before those changes, on a busier machine: '
+  + 'Node 1.09×, Deno 1.06× (a busybox pod then loaded the store\'s code too).';
 const PULL_WHY = {
   pull_vs_floor_node: PULL_FLOOR_WHY,
   pull_vs_floor_deno: PULL_FLOOR_WHY,
