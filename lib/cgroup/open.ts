@@ -12,5 +12,5 @@ export function openCgroups(options: CgroupOptions): CgroupFactory {
     readFileSync('/proc/self/cgroup', 'utf8'),
     (dir) => fs.read(`${dir}/cgroup.controllers`),
   );
-  return (podId, pod) => createPodCgroups(fs, layout, podId, pod, options);
+  return (podId, pod, record) => createPodCgroups(fs, layout, podId, pod, options, record);
 }

@@ -58,10 +58,17 @@ interface Tree {
 
 /**
  * Create the pod's cgroup, with the pod-level limits (`pod`: the kubelet's
- * sums), and return what the runtime needs of it.
+ * sums), and return what the runtime needs of it. `record` hears of the
+ * pod's cgroup directories before any is made, so that a record of them
+ * exists for gc whenever this process dies.
  */
-export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: string, pod: ContainerResources, options: CgroupOptions): PodCgroups {
+export function createPodCgroups(
+  fs: CgroupFs, layout: CgroupLayout, podId: string, pod: ContainerResources, options: CgroupOptions,
+  record: (dirs: readonly string[]) => void = () => {},
+): PodCgroups {
   const trees = treesOf(layout, options);
+  const dirs = trees.map((tree) => fs.hostPath(abs(tree, podId)));
+  record(dirs);
   const marked = options.parent !== undefined;
   const made: string[] = [];
   const mk = (path: string) => {
@@ -104,7 +111,7 @@ export function createPodCgroups(fs: CgroupFs, layout: CgroupLayout, podId: stri
   }
   const containers = new Map<string, ContainerCgroup>();
   return {
-    dirs: trees.map((tree) => fs.hostPath(abs(tree, podId))),
+    dirs,
     pause,
     container(name, resources) {
       let cgroup = containers.get(name);

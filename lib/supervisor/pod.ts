@@ -36,7 +36,8 @@ export interface PodEvents {
 }
 
 /** Makes a pod's cgroups (see lib/cgroup/open.ts); null: none, as in the unit tests. */
-export type CgroupFactory = (podId: string, pod: ContainerResources) => PodCgroups;
+/** Makes a pod's cgroups; `record` hears of their directories before any is made (see createPodCgroups). */
+export type CgroupFactory = (podId: string, pod: ContainerResources, record?: (dirs: readonly string[]) => void) => PodCgroups;
 
 export interface SuperviseOptions {
   stateRoot: string;
@@ -155,6 +156,8 @@ export class PodSupervisor {
   private cgroups: PodCgroups | null = null;
   private ending = false;
   private stopSignal: StopSignal | null = null;
+  /** The pod's cgroup directories, known (and recorded) before they are made. */
+  private cgroupDirs: readonly string[] = [];
   /** The pod holds a lease on its images in the store. */
   private leased = false;
   private deadlineExceeded = false;
@@ -206,12 +209,14 @@ export class PodSupervisor {
         this.leased = true;
       }
       this.volumes = prepareVolumes(this.plan.volumes, this.dir);
+      // Recorded before they are made: a kill -9 between the two must not leave cgroups gc knows nothing of.
       this.cgroups = this.options.cgroups?.(this.id, podResources(
         this.plan.containers.map((c) => c.resources),
         this.plan.initContainers.map((c) => ({ sidecar: c.sidecar, resources: c.resources })),
-      )) ?? null;
-      // Recorded before anything runs in them: gc finds them if this process dies from here on.
-      this.saveState();
+      ), (dirs) => {
+        this.cgroupDirs = dirs;
+        this.saveState();
+      }) ?? null;
       this.sandbox = startSandbox(this.ctx, {
         cgroupProcs: this.cgroups?.pause.procs ?? [],
         hostname: this.plan.hostname,
@@ -530,7 +535,7 @@ export class PodSupervisor {
       finishedAt: this.finishedAt,
       manifest: this.options.manifest,
       pause: this.sandbox ? processRef(this.sandbox.pid) : null,
-      cgroups: [...(this.cgroups?.dirs ?? [])],
+      cgroups: [...(this.cgroups?.dirs ?? this.cgroupDirs)],
       logDir: this.logDir,
       initContainers: containers(this.init),
       containers: containers(this.apps),

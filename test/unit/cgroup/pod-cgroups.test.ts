@@ -502,6 +502,20 @@ test('v1 co-mounted cpu,cpuacct: one tree, not two', () => {
   }
 });
 
+test("the pod's cgroup directories are told before any directory is made, so a record of them can exist first", () => {
+  const machine = new FakeMachine(hybridLayout());
+  try {
+    let told: { dirs: readonly string[]; mkdirs: number } | null = null;
+    const cgroups = createPodCgroups(machine.fs, hybridLayout(), 'pod1', NO_LIMITS, OPTIONS, (dirs) => {
+      told = { dirs: [...dirs], mkdirs: machine.fs.mkdirs.length };
+    });
+    assert.equal(told!, { dirs: cgroups.dirs, mkdirs: 0 });
+    assert.ok(told!.dirs.length > 0 && told!.dirs.every((d) => d.endsWith('/minipod/pod1')), String(told!.dirs));
+  } finally {
+    machine.remove();
+  }
+});
+
 test('container(name) twice: the same cgroup, no second mkdir or write', () => {
   const machine = new FakeMachine(hybridLayout());
   try {
