@@ -9,6 +9,30 @@ need() {
   command -v "$1" >/dev/null 2>&1 || { echo "bench: $1 is still missing after installing $2" >&2; exit 1; }
 }
 
+# What the timed parts (start.sh, pull.sh) share: Node would read the whole
+# CA bundle at every start when NODE_EXTRA_CA_CERTS is set (this workplace
+# sets it): ~85 ms more for every node process, TLS or not, which would
+# inflate the floors as much as minipod and hide the ratios. Measured
+# without it, as on a machine that does not set it; $ca_env keeps what the
+# caller had, for the report. RUNS (default 20) runs of each command, in
+# ROUNDS (default 5) rounds; the Node bundle is whatever package.json's bin
+# names; checks that make has run and that we are root (why: $1).
+timed_setup() {
+  ca_env=${NODE_EXTRA_CA_CERTS:-}
+  unset NODE_EXTRA_CA_CERTS
+  RUNS=${RUNS:-20}
+  ROUNDS=${ROUNDS:-5}
+  [ "$RUNS" -ge "$ROUNDS" ] || ROUNDS=$RUNS
+  per_round=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+  OUT=${OUT:-bench/results}
+  deno=node_modules/deno/deno
+  bundle=$(node -p 'require("./package.json").bin.minipod')
+  [ "$(id -u)" = 0 ] || { echo "bench: run as root ($1)" >&2; exit 1; }
+  for f in "$bundle" build/pause "$deno" images/busybox/rootfs/bin/true; do
+    [ -e "$f" ] || { echo "bench: $f is missing: run make first" >&2; exit 1; }
+  done
+}
+
 # Everything the benchmarks compare against, from Debian's packages.
 need_all() {
   need hyperfine hyperfine

@@ -24,25 +24,10 @@
 # PULL_MIB (default 100) the images' size (built once, cached by size).
 set -eu
 cd "$(dirname "$0")/.."
-# As in bench/start.sh: Node would load this CA bundle at every start.
-ca_env=${NODE_EXTRA_CA_CERTS:-}
-unset NODE_EXTRA_CA_CERTS
-RUNS=${RUNS:-20}
-ROUNDS=${ROUNDS:-5}
-[ "$RUNS" -ge "$ROUNDS" ] || ROUNDS=$RUNS
-per_round=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
-OUT=${OUT:-bench/results}
-deno=node_modules/deno/deno
-bundle=$(node -p 'require("./package.json").bin.minipod')
-busybox=$(readlink -f images/busybox)
-
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (unpacking and pods need it)" >&2; exit 1; }
-for f in "$bundle" build/pause "$deno" "$busybox/rootfs/bin/true"; do
-  [ -e "$f" ] || { echo "bench: $f is missing: run make first" >&2; exit 1; }
-done
-
 . bench/lib.sh
 . bench/images.sh
+timed_setup 'unpacking and pods need it'
+busybox=$(readlink -f images/busybox)
 need_all
 
 tmp=$(mktemp -d)

@@ -11,28 +11,9 @@
 # RUNS (default 20) runs of each command, in ROUNDS (default 5) rounds.
 set -eu
 cd "$(dirname "$0")/.."
-# Node reads the whole CA bundle at start when this is set (this workplace sets
-# it): ~85 ms more for every node process, TLS or not. It would inflate the
-# `node -e 0` floor as much as minipod and hide the ratio. Measure without it,
-# as on a machine that does not set it, and say so in the report.
-ca_env=${NODE_EXTRA_CA_CERTS:-}
-unset NODE_EXTRA_CA_CERTS
-RUNS=${RUNS:-20}
-ROUNDS=${ROUNDS:-5}
-[ "$RUNS" -ge "$ROUNDS" ] || ROUNDS=$RUNS
-per_round=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
-OUT=${OUT:-bench/results}
-deno=node_modules/deno/deno
-# The Node bundle is whatever package.json's bin names (its format may change).
-bundle=$(node -p 'require("./package.json").bin.minipod')
-rootfs=$PWD/images/busybox/rootfs
-
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (pods and crun need it)" >&2; exit 1; }
-for f in "$bundle" build/pause "$deno" "$rootfs/bin/true"; do
-  [ -e "$f" ] || { echo "bench: $f is missing: run make first" >&2; exit 1; }
-done
-
 . bench/lib.sh
+timed_setup 'pods and crun need it'
+rootfs=$PWD/images/busybox/rootfs
 need_all
 
 # What we start must not outlive us, nor leave mounts or cgroups behind:
