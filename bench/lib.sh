@@ -33,6 +33,16 @@ timed_setup() {
   done
 }
 
+# DIR: removed, unless something is still mounted in it: rm -rf must never
+# walk into a mount (a rootfs bind, a pod's root left by an interrupted run).
+remove_unmounted() {
+  if grep -qF " $1" /proc/self/mountinfo; then
+    echo "bench: WARNING: $1 still has mounts: not removed" >&2
+  else
+    rm -rf "$1"
+  fi
+}
+
 # Everything the benchmarks compare against, from Debian's packages.
 need_all() {
   need hyperfine hyperfine

@@ -37,12 +37,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 cleanup() {
   images_down
   remove_all_pods "$state"
-  # rm -rf must never walk into a mount (a pod's root left by an interrupted run).
-  if grep -qF " $tmp" /proc/self/mountinfo; then
-    echo "bench: WARNING: $tmp still has mounts: not removed" >&2
-  else
-    rm -rf "$tmp"
-  fi
+  remove_unmounted "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

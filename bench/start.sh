@@ -36,12 +36,7 @@ cleanup() {
     echo "bench: WARNING: /proc/self/mountinfo has $(wc -l </proc/self/mountinfo) lines, $mounts_before before" >&2
   [ "$(find /sys/fs/cgroup -name '*crun*' -o -name 'bench-*' 2>/dev/null | wc -l)" = "$cgroups_before" ] ||
     echo "bench: WARNING: crun or runc left cgroups behind under /sys/fs/cgroup" >&2
-  # rm -rf must never walk into a mount (a rootfs bind would lose its files).
-  if grep -qF " $tmp" /proc/self/mountinfo; then
-    echo "bench: WARNING: $tmp still has mounts: not removed" >&2
-  else
-    rm -rf "$tmp"
-  fi
+  remove_unmounted "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

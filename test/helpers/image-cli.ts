@@ -10,6 +10,7 @@ import { execa, execaSync, type ResultPromise } from 'execa';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertBaseline, minipodCgroups, snapshot } from './baseline.ts';
+import type { ImageRecord } from '../../lib/image/store.ts';
 import { cliCommand, isRoot, Scratch } from './cli.ts';
 
 const repo = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
@@ -127,17 +128,8 @@ export function storeProblems(images: string, opts: { finished?: boolean } = { f
   return out;
 }
 
-export interface ImageJson {
-  names: string[];
-  manifestDigest: string;
-  indexDigest?: string;
-  configDigest: string;
-  id: string;
-  created?: string;
-  size: number;
-  config: Record<string, unknown>;
-  platform: string;
-}
+/** A store image as `images -o json` prints it: its record without the host paths of its layers. */
+export type ImageJson = Omit<ImageRecord, 'layers' | 'config'> & { config: Record<string, unknown> };
 
 /** `images -o json`, which must succeed. */
 export async function imagesJson(scratch: Scratch, images: string): Promise<ImageJson[]> {
